@@ -1,0 +1,205 @@
+//! End-to-end: `seds-lab run` trains real SEDS cells, records them, survives a SIGKILLed
+//! worker, and a re-run finishes only what is missing without losing recorded data.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+fn status_counts(dir: &std::path::Path) -> std::collections::BTreeMap<String, i64> {
+    query(
+        dir,
+        "SELECT status, COUNT(*) AS n FROM runs GROUP BY status",
+    )
+    .into_iter()
+    .map(|r| {
+        (
+            r["status"].as_str().unwrap().to_string(),
+            r["n"].as_i64().unwrap(),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn run_records_metrics_and_a_rerun_skips_completed_cells() {
+    let dir = scratch("run");
+    write_experiment(
+        &dir,
+        r#"
+name = "run-test"
+[grid]
+"loss.beta" = [0.0, 0.4]
+"#,
+    );
+    let o = seds(&dir, &["run", "exp.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&2));
+    // Every run has train losses per epoch, dev and test metrics.
+    let rows = query(
+        &dir,
+        "SELECT run_id, split, COUNT(*) AS n FROM metrics WHERE name IN ('loss_total', 't2v_r1') GROUP BY run_id, split ORDER BY run_id, split",
+    );
+    let splits: Vec<String> = rows
+        .iter()
+        .map(|r| r["split"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        splits.contains(&"train".to_string())
+            && splits.contains(&"dev".to_string())
+            && splits.contains(&"test".to_string()),
+        "{rows:?}"
+    );
+    let before = query(&dir, "SELECT COUNT(*) AS n FROM metrics")[0]["n"]
+        .as_i64()
+        .unwrap();
+    // Provenance is recorded.
+    let prov = query(&dir, "SELECT host, cores, version FROM runs");
+    assert!(
+        prov.iter()
+            .all(|r| !r["host"].is_null() && r["cores"].as_i64().unwrap_or(0) > 0),
+        "{prov:?}"
+    );
+
+    // A re-run finds nothing to do and changes nothing.
+    let o = seds(&dir, &["run", "exp.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 to run"), "{}", text(&o));
+    let after = query(&dir, "SELECT COUNT(*) AS n FROM metrics")[0]["n"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(before, after);
+
+    // Listings work in every format.
+    let o = seds(&dir, &["runs", "list", "--format", "csv"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        3,
+        "header + 2 runs"
+    );
+    let o = seds(
+        &dir,
+        &[
+            "runs",
+            "list",
+            "--where",
+            "loss.beta > 0.2",
+            "--format",
+            "json",
+        ],
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{}", text(&o));
+    // Writes through `query` are refused.
+    let o = seds(&dir, &["query", "DELETE FROM runs"]);
+    assert_eq!(o.status.code(), Some(6), "{}", text(&o));
+    assert!(text(&o).contains("read-only"));
+    assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&2));
+}
+
+#[test]
+fn sigkilled_worker_is_recorded_and_rerun_finishes_only_unfinished_cells() {
+    let dir = scratch("kill");
+    write_experiment(
+        &dir,
+        r#"
+name = "kill-test"
+[train]
+epochs = 6
+[grid]
+"loss.alpha" = [0.2, 0.8]
+"#,
+    );
+    let mut child = std::process::Command::new(bin())
+        .current_dir(&dir)
+        .env("SEDS_LAB_DB", dir.join("runs/seds-lab.db"))
+        .args(["run", "exp.toml", "--jobs", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first cell has completed and the second is running with metrics.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let victim = loop {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the second run to start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        if !dir.join("runs/seds-lab.db").exists() {
+            continue;
+        }
+        let o = seds(&dir, &["query", "SELECT r.id, r.pid, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id) AS n FROM runs r WHERE r.status = 'RUNNING'", "--format", "json"]);
+        if !o.status.success() {
+            continue;
+        }
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        let completed = status_counts(&dir).get("COMPLETED").copied().unwrap_or(0);
+        if let Some(r) = rows.first() {
+            if completed == 1 && r["n"].as_i64().unwrap_or(0) > 0 {
+                break (r["id"].as_i64().unwrap(), r["pid"].as_i64().unwrap());
+            }
+        }
+    };
+    let completed_metrics = query(&dir, "SELECT COUNT(*) AS n FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'COMPLETED'")[0]["n"]
+        .as_i64()
+        .unwrap();
+    unsafe {
+        libc::kill(victim.1 as libc::pid_t, libc::SIGKILL);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(4),
+        "a dead worker makes the run exit with 'cells failed'"
+    );
+    let row = &query(
+        &dir,
+        &format!("SELECT status, message FROM runs WHERE id = {}", victim.0),
+    )[0];
+    assert_eq!(row["status"], "KILLED", "{row:?}");
+    assert!(
+        row["message"].as_str().unwrap_or("").contains("signal 9"),
+        "{row:?}"
+    );
+    let partial = query(
+        &dir,
+        &format!(
+            "SELECT COUNT(*) AS n FROM metrics WHERE run_id = {}",
+            victim.0
+        ),
+    )[0]["n"]
+        .as_i64()
+        .unwrap();
+    assert!(partial > 0, "metrics recorded before the kill are kept");
+
+    // Re-run: only the killed cell runs again.
+    let o = seds(&dir, &["run", "exp.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 to run, 1 already completed"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&2));
+    let attempts = query(&dir, "SELECT id, attempt FROM runs ORDER BY id");
+    assert_eq!(
+        attempts[0]["attempt"], 1,
+        "the completed cell did not run again: {attempts:?}"
+    );
+    assert_eq!(attempts[1]["attempt"], 2, "{attempts:?}");
+    let still = query(
+        &dir,
+        &format!(
+            "SELECT COUNT(*) AS n FROM metrics WHERE run_id = {}",
+            attempts[0]["id"]
+        ),
+    )[0]["n"]
+        .as_i64()
+        .unwrap();
+    assert!(still > 0 && still <= completed_metrics);
+    assert_eq!(
+        query(&dir, "SELECT COUNT(*) AS n FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.id = (SELECT MIN(id) FROM runs)")[0]["n"],
+        still
+    );
+}
