@@ -594,7 +594,7 @@ fn hash_is_stable_under_key_order_and_float_spelling() {
     assert!(canon.starts_with(r#"{"data":{"#), "{canon}");
     for part in [
         r#""loss":{"alpha":0.8,"beta":0.4,"#,
-        r#""logit_scale_init":100,"#,
+        r#""logit_scale_max":100,"#,
         r#""seed":0,"#,
         r#""cgaf_keys":[5,3],"#,
     ] {

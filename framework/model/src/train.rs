@@ -152,6 +152,7 @@ pub fn train_run(
     sink: &dyn MetricSink,
     cancel: &AtomicBool,
 ) -> Result<TrainOutcome, TrainError> {
+    check_device(&cfg.train.device)?;
     with_preset(
         cfg.model.size,
         Job {
@@ -162,6 +163,18 @@ pub fn train_run(
             cancel,
         },
     )
+}
+
+/// Refuses devices this build cannot train on, with what to do instead.
+pub fn check_device(device: &str) -> Result<(), TrainError> {
+    if device == "cpu" {
+        return Ok(());
+    }
+    Err(TrainError::Config(format!(
+        "train.device = \"{device}\": the SEDS model trains on the CPU only in this version \
+         (the parameter store is Cpu-typed; docs/gpu.md lists what a CUDA build needs); \
+         set train.device = \"cpu\""
+    )))
 }
 
 /// Builds the model of a run (preset from `model.size`) and the tokenizer from the train split.

@@ -1,6 +1,6 @@
 //! `seds-lab bench`: training and scoring speed of the model presets, as a table.
 
-use crate::exit::{CmdResult, Code};
+use crate::exit::{CliError, CmdResult, Code};
 use crate::output::{num, Format, Table};
 use clap::Args;
 use seds_config::ModelSize;
@@ -45,6 +45,9 @@ pub struct BenchArgs {
     /// Clips per video.
     #[arg(long, default_value_t = 48)]
     pub clips: usize,
+    /// Device: "cpu" (CUDA builds are issue 9; see docs/gpu.md).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -52,6 +55,7 @@ pub struct BenchArgs {
 
 /// Runs the benchmark for each preset and prints one summary table and one per-module table.
 pub fn bench(a: BenchArgs) -> CmdResult {
+    seds_model::train::check_device(&a.device).map_err(CliError::other)?;
     let mut summary = Table::new([
         "preset",
         "params",

@@ -181,6 +181,10 @@ fn train(
     let cfg: seds_config::RunConfig = serde_json::from_str(&row.config_json).map_err(|e| {
         Failure::Error(format!("stored config of run {run_id} does not parse: {e}"))
     })?;
+    if cfg.train.threads > 0 {
+        // dfdx's CPU kernels run on rayon's global pool, sized from this variable at first use.
+        std::env::set_var("RAYON_NUM_THREADS", cfg.train.threads.to_string());
+    }
     std::fs::create_dir_all(&args.run_dir)
         .map_err(|e| Failure::Error(format!("cannot create {}: {e}", args.run_dir.display())))?;
     let config_path = args.run_dir.join("config.json");

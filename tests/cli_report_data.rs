@@ -1,0 +1,255 @@
+//! End-to-end: reports from a database filled by real tiny runs, the `data` commands on
+//! SynthSign, and training through `seds-lab run` on a How2Sign-layout directory.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// Every `src="..."` / `href="..."` target in the HTML.
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            if let Some(j) = rest.find('"') {
+                out.push(rest[..j].to_string());
+                rest = &rest[j..];
+            }
+        }
+    }
+    out
+}
+
+fn assert_png_nontrivial(path: &Path) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder
+        .read_info()
+        .unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()));
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert!(
+        info.width > 100 && info.height > 100,
+        "{} is {}x{}",
+        path.display(),
+        info.width,
+        info.height
+    );
+    let px = &buf[..info.buffer_size()];
+    let distinct: std::collections::BTreeSet<&[u8]> =
+        px.chunks(info.color_type.samples()).take(200_000).collect();
+    assert!(
+        distinct.len() >= 4,
+        "{} has only {} colours",
+        path.display(),
+        distinct.len()
+    );
+}
+
+#[test]
+fn report_from_real_runs_has_every_file_and_the_database_numbers() {
+    let dir = scratch("report");
+    write_experiment(
+        &dir,
+        r#"
+name = "report-test"
+seeds = [1, 2]
+reference = "dual"
+[train]
+epochs = 1
+[[variant]]
+name = "dual"
+[[variant]]
+name = "rgb-only"
+"model.streams" = "rgb"
+"model.fusion" = "none"
+"#,
+    );
+    let o = seds(&dir, &["run", "exp.toml", "--report"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = dir.join("reports/report-test");
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index.html written");
+    // Well-formed enough: balanced main tags, and every link resolves to a file.
+    for tag in ["html", "body", "table"] {
+        assert_eq!(
+            html.matches(&format!("<{tag}")).count(),
+            html.matches(&format!("</{tag}>")).count(),
+            "<{tag}> balance"
+        );
+    }
+    let targets = links(&html);
+    assert!(
+        targets.iter().filter(|t| t.ends_with(".png")).count() >= 5,
+        "{targets:?}"
+    );
+    for t in &targets {
+        assert!(!t.starts_with("http"), "external link {t}");
+        if t.starts_with('#') {
+            continue;
+        }
+        let p = if Path::new(t).is_absolute() {
+            Path::new(t).to_path_buf()
+        } else {
+            out.join(t)
+        };
+        assert!(p.exists(), "link target {t} missing");
+    }
+    for name in [
+        "overview_r1",
+        "similarity",
+        "cgaf_sampling",
+        "example_1",
+        "curves_dual",
+    ] {
+        assert_png_nontrivial(&out.join(format!("{name}.png")));
+        let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("<text"), "{name}.svg");
+    }
+    // The results table shows mean ± sample std over seeds of what the database holds.
+    for cell in ["dual", "rgb-only"] {
+        let rows = query(
+            &dir,
+            &format!(
+                "SELECT f.value FROM metric_finals f JOIN runs r ON r.id = f.run_id WHERE r.cell = '{cell}' AND f.split = 'test' AND f.name = 't2v_r1'"
+            ),
+        );
+        let v: Vec<f64> = rows.iter().map(|r| r["value"].as_f64().unwrap()).collect();
+        assert_eq!(v.len(), 2, "{rows:?}");
+        let mean = (v[0] + v[1]) / 2.0;
+        let std = ((v[0] - mean).powi(2) + (v[1] - mean).powi(2)).sqrt();
+        let expected = format!("{mean:.1} ± {std:.1}");
+        assert!(
+            html.contains(&expected),
+            "table lacks {expected} for {cell}"
+        );
+    }
+}
+
+#[test]
+fn data_synth_stats_and_show_draw_a_signer() {
+    let dir = scratch("data");
+    let o = seds(
+        &dir,
+        &[
+            "data", "synth", "--preset", "tiny", "--seed", "3", "--out", "cache",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let ds_dir = std::fs::read_dir(dir.join("cache"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let o = seds(
+        &dir,
+        &[
+            "data",
+            "stats",
+            ds_dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stats: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(stats.to_string().contains("vocab"), "{stats}");
+    // SynthSign names videos `<split>-<sentence>-t<take>`.
+    let o = seds(
+        &dir,
+        &[
+            "data",
+            "show",
+            ds_dir.to_str().unwrap(),
+            "test-00000-t0",
+            "--out",
+            "strip.png",
+            "--frames",
+            "6",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_png_nontrivial(&dir.join("strip.png"));
+    // An unknown video is a data error, not a panic.
+    let o = seds(
+        &dir,
+        &[
+            "data",
+            "show",
+            ds_dir.to_str().unwrap(),
+            "nope",
+            "--out",
+            "x.png",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+}
+
+#[test]
+fn how2sign_layout_dataset_trains_one_epoch_through_run_and_passes_check() {
+    let dir = scratch("how2sign");
+    let root = dir.join("h2s");
+    seds_data::write_how2sign_fixture(&root, 12, 2, 40).expect("fixture written");
+    let o = seds(
+        &dir,
+        &[
+            "data",
+            "check",
+            root.to_str().unwrap(),
+            "--source",
+            "how2sign",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::fs::write(
+        dir.join("h2s.toml"),
+        format!(
+            r#"
+name = "how2sign-fixture"
+seeds = [1]
+[data]
+source = "how2sign"
+root = "{}"
+cache_dir = "cache"
+[model]
+size = "tiny"
+[train]
+epochs = 1
+batch_size = 8
+"#,
+            root.display()
+        ),
+    )
+    .unwrap();
+    let o = seds(&dir, &["run", "h2s.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rows = query(
+        &dir,
+        "SELECT COUNT(*) AS n FROM metrics WHERE split = 'test' AND name = 't2v_r1'",
+    );
+    assert_eq!(rows[0]["n"], 1);
+    // A broken copy: one feature file removed is reported per video with exit code 7.
+    let feats = root.join("features");
+    let victim = std::fs::read_dir(&feats)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_file(&victim).unwrap();
+    let o = seds(
+        &dir,
+        &[
+            "data",
+            "check",
+            root.to_str().unwrap(),
+            "--source",
+            "how2sign",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(report.to_string().contains("missing-features"), "{report}");
+}
