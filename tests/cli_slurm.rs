@@ -162,7 +162,7 @@ epochs = 6
         .as_i64()
         .unwrap();
     assert!(partial > 0, "metrics recorded before scancel are kept");
-    let completed_before = q(&dir, &db, "SELECT m.run_id, COUNT(*) AS n, SUM(m.value) AS s FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'COMPLETED' GROUP BY m.run_id ORDER BY m.run_id");
+    let completed_before = q(&dir, &db, "SELECT m.run_id, m.name, m.split, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'COMPLETED' ORDER BY m.run_id, m.name, m.split, m.step");
     // The run records link the Slurm task logs.
     let logs = q(
         &dir,
@@ -198,7 +198,7 @@ epochs = 6
             "no cell ran twice except the cancelled one: {rows:?}"
         );
     }
-    let completed_after = q(&dir, &db, &format!("SELECT m.run_id, COUNT(*) AS n, SUM(m.value) AS s FROM metrics m WHERE m.run_id <> {} GROUP BY m.run_id ORDER BY m.run_id", victim.0));
+    let completed_after = q(&dir, &db, &format!("SELECT m.run_id, m.name, m.split, m.step, m.value FROM metrics m WHERE m.run_id <> {} ORDER BY m.run_id, m.name, m.split, m.step", victim.0));
     assert_eq!(
         completed_before, completed_after,
         "nothing recorded is lost or changed"

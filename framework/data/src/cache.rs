@@ -297,6 +297,29 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
     })
 }
 
+/// Sentence and video counts of train, dev, test (the manifests' `counts`).
+pub(crate) fn split_counts(ds: &Dataset) -> Vec<SplitCounts> {
+    [&ds.train, &ds.dev, &ds.test]
+        .iter()
+        .map(|s| SplitCounts {
+            sentences: s.sentences.len(),
+            videos: s.videos.len(),
+        })
+        .collect()
+}
+
+/// Writes `manifest` as pretty JSON to `dir/manifest.json` (atomically; written last, so a
+/// cache directory with a manifest is complete). Shared by the synthetic and real caches.
+pub(crate) fn write_manifest<M: Serialize>(dir: &Path, manifest: &M) -> Result<(), DataError> {
+    let mpath = dir.join("manifest.json");
+    let text = serde_json::to_string_pretty(manifest).map_err(|e| DataError::Json {
+        path: mpath.clone(),
+        source: e,
+    })?;
+    write_atomic(&mpath, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| DataError::io(&tmp, e))?;
@@ -367,22 +390,11 @@ pub fn write_cache(cfg: &DataConfig, ds: &Dataset) -> Result<PathBuf, DataError>
         seed: cfg.synth_seed,
         key,
         key_inputs: inputs,
-        counts: [&ds.train, &ds.dev, &ds.test]
-            .iter()
-            .map(|s| SplitCounts {
-                sentences: s.sentences.len(),
-                videos: s.videos.len(),
-            })
-            .collect(),
+        counts: split_counts(&ds),
         data_bytes: bytes.len() as u64,
         data_sha256: sha_hex(&bytes),
     };
-    let mpath = dir.join("manifest.json");
-    let text = serde_json::to_string_pretty(&m).map_err(|e| DataError::Json {
-        path: mpath.clone(),
-        source: e,
-    })?;
-    write_atomic(&mpath, text.as_bytes())?;
+    write_manifest(&dir, &m)?;
     Ok(dir)
 }
 

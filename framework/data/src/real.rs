@@ -304,6 +304,37 @@ fn annotation_problem(idx: &mut DatasetIndex, split: Option<&str>, error: DataEr
     })
 }
 
+/// Reads `root/captions/{split}.tsv` and records it in `idx.annotation_files`; a missing or
+/// malformed file becomes an annotation problem of `split` (named `"{what}{split} captions"`)
+/// and yields `None`.
+fn read_split_captions(
+    idx: &mut DatasetIndex,
+    root: &Path,
+    split: &str,
+    what: &str,
+) -> Option<Vec<CaptionRecord>> {
+    let cap = root.join("captions").join(format!("{split}.tsv"));
+    if !cap.is_file() {
+        annotation_problem(
+            idx,
+            Some(split),
+            DataError::Missing {
+                what: format!("{what}{split} captions"),
+                tried: vec![cap],
+            },
+        );
+        return None;
+    }
+    idx.annotation_files.push(cap.clone());
+    match seds_formats::read_caption_tsv(&cap) {
+        Ok(rows) => Some(rows),
+        Err(e) => {
+            annotation_problem(idx, Some(split), fmt_err(e));
+            None
+        }
+    }
+}
+
 /// Reads the annotation files of `cfg`'s source and lists the videos of each split.
 /// Annotation problems do not stop indexing: they are collected in `problems`.
 pub fn index(cfg: &DataConfig) -> Result<DatasetIndex, DataError> {
@@ -418,24 +449,8 @@ pub fn index(cfg: &DataConfig) -> Result<DatasetIndex, DataError> {
         DataSource::CslDaily => {
             let mut captions: BTreeMap<String, CaptionRecord> = BTreeMap::new();
             for split in SPLIT_NAMES {
-                let cap = root.join("captions").join(format!("{split}.tsv"));
-                if !cap.is_file() {
-                    annotation_problem(
-                        &mut idx,
-                        Some(split),
-                        DataError::Missing {
-                            what: format!("CSL-Daily {split} captions"),
-                            tried: vec![cap],
-                        },
-                    );
-                    continue;
-                }
-                idx.annotation_files.push(cap.clone());
-                match seds_formats::read_caption_tsv(&cap) {
-                    Ok(rows) => {
-                        captions.extend(rows.into_iter().map(|r| (r.video_name.clone(), r)))
-                    }
-                    Err(e) => annotation_problem(&mut idx, Some(split), fmt_err(e)),
+                if let Some(rows) = read_split_captions(&mut idx, &root, split, "CSL-Daily ") {
+                    captions.extend(rows.into_iter().map(|r| (r.video_name.clone(), r)))
                 }
             }
             let split_file = root.join("sentence_label").join("split_1.txt");
@@ -480,22 +495,8 @@ pub fn index(cfg: &DataConfig) -> Result<DatasetIndex, DataError> {
         }
         DataSource::PoseDir => {
             for (si, split) in SPLIT_NAMES.iter().enumerate() {
-                let cap = root.join("captions").join(format!("{split}.tsv"));
-                if !cap.is_file() {
-                    annotation_problem(
-                        &mut idx,
-                        Some(split),
-                        DataError::Missing {
-                            what: format!("{split} captions"),
-                            tried: vec![cap],
-                        },
-                    );
-                    continue;
-                }
-                idx.annotation_files.push(cap.clone());
-                match seds_formats::read_caption_tsv(&cap) {
-                    Ok(rows) => idx.splits[si] = rows.iter().map(caption_entry).collect(),
-                    Err(e) => annotation_problem(&mut idx, Some(split), fmt_err(e)),
+                if let Some(rows) = read_split_captions(&mut idx, &root, split, "") {
+                    idx.splits[si] = rows.iter().map(caption_entry).collect();
                 }
             }
         }

@@ -8,7 +8,9 @@
 //! (adding or removing a frame changes it, editing a JSON file in place does not: delete the
 //! cache directory after such an edit). A stale or corrupt cache is rebuilt.
 
-use crate::cache::{decode, encode, sha_hex, write_atomic, CacheStatus, SplitCounts};
+use crate::cache::{
+    decode, encode, sha_hex, split_counts, write_atomic, write_manifest, CacheStatus, SplitCounts,
+};
 use crate::error::DataError;
 use crate::real::{self, DatasetIndex};
 use crate::types::Dataset;
@@ -104,16 +106,6 @@ pub fn real_cache_path(cfg: &DataConfig, idx: &DatasetIndex, key: &str) -> PathB
     ))
 }
 
-fn counts(ds: &Dataset) -> Vec<SplitCounts> {
-    [&ds.train, &ds.dev, &ds.test]
-        .iter()
-        .map(|s| SplitCounts {
-            sentences: s.sentences.len(),
-            videos: s.videos.len(),
-        })
-        .collect()
-}
-
 /// A valid cache in `dir` for `key`, or why it is unusable (`"missing"` when absent).
 fn try_read(dir: &Path, key: &str) -> Result<Dataset, String> {
     let mpath = dir.join("manifest.json");
@@ -136,7 +128,7 @@ fn try_read(dir: &Path, key: &str) -> Result<Dataset, String> {
         return Err(format!("checksum mismatch in {}", dpath.display()));
     }
     let ds = decode(&bytes, &dpath).map_err(|e| e.to_string())?;
-    if counts(&ds) != m.counts {
+    if split_counts(&ds) != m.counts {
         return Err("counts differ from the manifest".into());
     }
     Ok(ds)
@@ -168,15 +160,10 @@ pub fn load_real(cfg: &DataConfig) -> Result<(Dataset, CacheStatus), DataError> 
         pipeline_version: REAL_PIPELINE_VERSION.into(),
         key,
         key_inputs: inputs,
-        counts: counts(&ds),
+        counts: split_counts(&ds),
         data_bytes: bytes.len() as u64,
         data_sha256: sha_hex(&bytes),
     };
-    let mpath = dir.join("manifest.json");
-    let text = serde_json::to_string_pretty(&m).map_err(|e| DataError::Json {
-        path: mpath.clone(),
-        source: e,
-    })?;
-    write_atomic(&mpath, text.as_bytes())?;
+    write_manifest(&dir, &m)?;
     Ok((ds, status))
 }

@@ -5,7 +5,8 @@
 //! - [`params`]: the parameter store, basic layers and safetensors checkpoints.
 //! - [`ops`]: masked self-attention (seds-nn's `masked_softmax`) and row normalisation.
 //! - [`pose`]: the pose encoder (joint/part graph convs, temporal convs, shared-window clips).
-//! - [`model`]: towers, text encoder, CGAF, fusion and the joint objective.
+//! - [`model`]: towers, text encoder, CGAF, the output fusion (functional `mlp_fusion`, generic
+//!   over dtype for f64 checks) and the joint objective.
 //! - [`optim`]: BertAdam / AdamW, schedule, clipping.
 //! - [`eval`]: gallery scoring, metrics, `.npy` export.
 //! - [`train`]: `train_run` with checkpoints, resume, cancellation and exports.

@@ -5,7 +5,9 @@
 //! causal mask of the CLIP release brings nothing; padding is masked in every attention.
 
 use crate::ops::{l2norm, Mha, T0};
-use crate::params::{host2, quick_gelu, rows, Group, Init, Lin, Ln, Params, Pid, T2, T3};
+use crate::params::{
+    host2, quick_gelu, rows, Group, Init, Lin, LinW, Ln, LnW, Params, Pid, T2, T3,
+};
 use crate::pose::PoseEncoder;
 use crate::preset::{Dims, RGB_DIM};
 use dfdx::prelude::*;
@@ -290,13 +292,41 @@ impl MlpFuse {
         }
     }
     fn fwd<T: Tape<f32, Cpu>>(&self, p: &Params, a: T2<T>, b: T2<T>) -> T2<T> {
-        let cat = (a.with_empty_tape(), b.with_empty_tape()).concat_along(Axis::<1>);
-        let m = self.l3.fwd(
-            p,
-            quick_gelu(self.l2.fwd(p, quick_gelu(self.l1.fwd(p, cat)))),
-        );
-        self.ln.fwd(p, m + a + b)
+        let w = MlpFuseW {
+            l1: self.l1.tensors::<T>(p),
+            l2: self.l2.tensors::<T>(p),
+            l3: self.l3.tensors::<T>(p),
+            ln: self.ln.tensors::<T>(p),
+        };
+        mlp_fusion(w, a, b)
     }
+}
+
+/// Weights of the output MLP fusion as tensors: `l1: (2d, 4d)`, `l2: (4d, 2d)`,
+/// `l3: (2d, d)`, `ln: (d,)`.
+pub struct MlpFuseW<E: Dtype, D: Device<E>, T: Tape<E, D>> {
+    /// First layer on the concatenation `[a; b]`.
+    pub l1: LinW<E, D, T>,
+    /// Second layer.
+    pub l2: LinW<E, D, T>,
+    /// Third layer, back to width d.
+    pub l3: LinW<E, D, T>,
+    /// Output layer norm.
+    pub ln: LnW<E, D, T>,
+}
+
+/// The output MLP fusion `LN(MLP([a; b]) + a + b)` on rows `a, b: (n, d)`, with
+/// `MLP = l3(QuickGELU(l2(QuickGELU(l1(.)))))`; any dtype/device (the functional form behind
+/// the model's fusion, checked in f64 by the tests).
+pub fn mlp_fusion<E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    w: MlpFuseW<E, D, T>,
+    a: Tensor<(usize, usize), E, D, T>,
+    b: Tensor<(usize, usize), E, D, T>,
+) -> Tensor<(usize, usize), E, D, T> {
+    let cat = (a.with_empty_tape(), b.with_empty_tape()).concat_along(Axis::<1>);
+    let m =
+        w.l3.apply(quick_gelu(w.l2.apply(quick_gelu(w.l1.apply(cat)))));
+    w.ln.apply(m + a + b)
 }
 
 impl Cgaf {

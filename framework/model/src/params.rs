@@ -405,7 +405,6 @@ impl Lin {
 pub struct Ln {
     g: Pid,
     b: Pid,
-    n: usize,
 }
 
 impl Ln {
@@ -413,16 +412,37 @@ impl Ln {
     pub fn new(p: &mut Params, name: &str, n: usize) -> Self {
         let g = p.add(&format!("{name}.g"), 1, n, Init::Ones, false);
         let b = p.add(&format!("{name}.b"), 1, n, Init::Zeros, false);
-        Ln { g, b, n }
+        Ln { g, b }
     }
 
     /// Normalises `(rows, n)`.
     pub fn fwd<T: Tape<f32, Cpu>>(&self, p: &Params, x: T2<T>) -> T2<T> {
-        let r = x.shape().0;
-        let y = x.normalize::<Axis<1>>(1e-5);
-        let s = (r, self.n);
-        y * p.vec::<T>(self.g).broadcast_like::<_, Axis<0>>(&s)
-            + p.vec::<T>(self.b).broadcast_like::<_, Axis<0>>(&s)
+        self.tensors::<T>(p).apply(x)
+    }
+
+    /// The gain and bias `(n,)` with tape `T` (for the functional forms).
+    pub fn tensors<T: Tape<f32, Cpu>>(&self, p: &Params) -> LnW<f32, Cpu, T> {
+        LnW {
+            g: p.vec::<T>(self.g),
+            b: p.vec::<T>(self.b),
+        }
+    }
+}
+
+/// Gain and bias `(n,)` of one layer norm as tensors (the functional form behind [`Ln`]).
+pub struct LnW<E: Dtype, D: Device<E>, T: Tape<E, D>> {
+    /// Gain `(n,)`.
+    pub g: Tensor<(usize,), E, D, T>,
+    /// Bias `(n,)`.
+    pub b: Tensor<(usize,), E, D, T>,
+}
+
+impl<E: Dtype, D: Device<E>, T: Tape<E, D>> LnW<E, D, T> {
+    /// Normalises the rows of `x: (rows, n)` (eps 1e-5), then `* g + b`.
+    pub fn apply(self, x: Tensor<(usize, usize), E, D, T>) -> Tensor<(usize, usize), E, D, T> {
+        let s = *x.shape();
+        x.normalize::<Axis<1>>(1e-5) * self.g.broadcast_like::<_, Axis<0>>(&s)
+            + self.b.broadcast_like::<_, Axis<0>>(&s)
     }
 }
 

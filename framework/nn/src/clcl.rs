@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use seds_config::schema::InnerSoftmax;
 
 use crate::error::{check_lengths, NnError};
-use crate::ops::{from_f64, l2_normalize, length_mask, length_weights, masked_softmax};
+use crate::ops::{from_f64, l2_normalize, length_mask, length_weights, masked_softmax, ScorePair};
 
 /// Options of CLCL scoring.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,7 +64,6 @@ pub fn logit_scale<E: Dtype, Dev: Device<E>, T: Tape<E, Dev>>(
 ///   [`logit_scale`]); use `.retaped()` if it is used for several streams.
 ///
 /// Returns `(Z_v2t, Z_t2v)`, both `[Bv, Bt]`.
-#[allow(clippy::type_complexity)]
 pub fn clcl_scores<Dm: Dim, E, Dev, T>(
     video: Tensor<(usize, usize, Dm), E, Dev, T>,
     video_len: &[usize],
@@ -72,13 +71,7 @@ pub fn clcl_scores<Dm: Dim, E, Dev, T>(
     text_len: &[usize],
     opts: &ClclOptions,
     logit_scale: Tensor<(), E, Dev, T>,
-) -> Result<
-    (
-        Tensor<(usize, usize), E, Dev, T>,
-        Tensor<(usize, usize), E, Dev, T>,
-    ),
-    NnError,
->
+) -> Result<ScorePair<E, Dev, T>, NnError>
 where
     E: Dtype,
     Dev: Device<E>,

@@ -2,16 +2,11 @@
 //! reference positions, linear interpolation of keys/values at wrapped positions (gradients
 //! flow into the offsets through the fractional weight), softmax over the K samples.
 
-use dfdx::nn::modules::Linear;
 use dfdx::prelude::*;
 use seds_config::schema::ReferenceOffsets;
 
 use crate::error::{check_lengths, NnError};
 use crate::ops::{from_f64, to_f64};
-use crate::NnFloat;
-
-/// Suggested per-head offset capacity: size `HK = H * KMAX_DEFAULT` for keys up to 8.
-pub const KMAX_DEFAULT: usize = 8;
 
 /// Reference offsets rho for `k` samples.
 /// `Symmetric`: `s - (k-1)/2` (real; -2..=2 for 5, -1..=1 for 3, -1.5..=1.5 for 4).
@@ -111,7 +106,7 @@ pub(crate) fn interpolate<E: Dtype, Dev: Device<E>, T: Tape<E, Dev>>(
     s0.retaped::<T>() + (s1 - s0) * f
 }
 
-/// Deformable sampling of one sequence, the differentiable core of [`DeformableAttention`].
+/// Deformable sampling of one sequence (the interpolation step of [`deformable_attend`]).
 ///
 /// `seq`: `[B*heads, T, Dh]` (row `b*heads + h`), `offsets`: learned deltas `[B*heads, T*K]`
 /// (sample s of token t at column `t*K + s`), `lens`: valid length per batch item. Position
@@ -183,8 +178,8 @@ pub struct KeyValues<E: Dtype, Dev: Device<E>, T: Tape<E, Dev>> {
     pub offsets: Tensor<(usize, usize), E, Dev, T>,
 }
 
-/// The attention core of deformable local attention (seds-method.md section 3.4), shared by
-/// [`DeformableAttention`] and seds-model's CGAF (which keeps its projections in its own
+/// The attention core of deformable local attention (seds-method.md section 3.4), used by
+/// seds-model's CGAF (which keeps the query/key/value/offset/output projections in its own
 /// parameter store): for every source in `sources` (the other modality, then optionally the
 /// query's own), keys and values are linearly interpolated at `u = t + rho_s + delta`
 /// wrapped into `lens[b]` (gradients flow into the offsets), then
@@ -274,143 +269,4 @@ pub fn deformable_attend<E: Dtype, Dev: Device<E>, T: Tape<E, Dev>>(
     let ctx = (a.broadcast_like::<(usize, usize, usize, usize), Axis<3>>(&(bh, t, kk, dh)) * vs)
         .sum::<(usize, usize, usize), Axis<2>>();
     Ok((ctx, positions))
-}
-
-/// Multi-head deformable local attention. `HK = H * KMAX` offset outputs (KMAX samples per
-/// head at most; the first K are used). Query projection, key/value projections shared by
-/// the other-modality and (optional) own-modality samples, offset projection, output.
-#[derive(Clone, Debug)]
-pub struct DeformableAttention<
-    const D: usize,
-    const H: usize,
-    const HK: usize,
-    E: Dtype,
-    Dev: Storage<E>,
-> {
-    /// Query projection W_q.
-    pub q: Linear<D, D, E, Dev>,
-    /// Key projection W_k.
-    pub k: Linear<D, D, E, Dev>,
-    /// Value projection W_v.
-    pub v: Linear<D, D, E, Dev>,
-    /// Offset projection W_off: `H * KMAX` deltas per query token (head-major).
-    pub offset: Linear<D, HK, E, Dev>,
-    /// Output projection W_out.
-    pub out: Linear<D, D, E, Dev>,
-}
-
-impl<const D: usize, const H: usize, const HK: usize, E: NnFloat, Dev: Device<E>>
-    TensorCollection<E, Dev> for DeformableAttention<D, H, HK, E, Dev>
-{
-    type To<E2: Dtype, D2: Device<E2>> = DeformableAttention<D, H, HK, E2, D2>;
-
-    fn iter_tensors<V: ModuleVisitor<Self, E, Dev>>(
-        visitor: &mut V,
-    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        visitor.visit_fields(
-            (
-                Self::module("q", |s| &s.q, |s| &mut s.q),
-                Self::module("k", |s| &s.k, |s| &mut s.k),
-                Self::module("v", |s| &s.v, |s| &mut s.v),
-                Self::module("offset", |s| &s.offset, |s| &mut s.offset),
-                Self::module("out", |s| &s.out, |s| &mut s.out),
-            ),
-            |(q, k, v, offset, out)| DeformableAttention {
-                q,
-                k,
-                v,
-                offset,
-                out,
-            },
-        )
-    }
-}
-
-impl<const D: usize, const H: usize, const HK: usize, E: NnFloat, Dev: Device<E>>
-    DeformableAttention<D, H, HK, E, Dev>
-{
-    /// Maximum samples per head (`HK / H`).
-    pub const KMAX: usize = HK / H;
-
-    /// Checks the const dims and `k`: `H > 0`, `D % H == 0`, `HK % H == 0`, `1 <= k <= KMAX`.
-    pub fn check_dims(k: usize) -> Result<(), NnError> {
-        const OP: &str = "DeformableAttention";
-        if H == 0 || D % H != 0 || HK % H != 0 {
-            return Err(NnError::shape(
-                OP,
-                format!("D = {D}, H = {H}, HK = {HK}: need D and HK divisible by H"),
-            ));
-        }
-        if k == 0 || k > HK / H {
-            return Err(NnError::option(
-                OP,
-                "keys",
-                format!("{k} keys, allowed 1..={} (HK / H)", HK / H),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Attention of `query` tokens `[B, T, D]` over `k` samples of `kv` `[B, T, D]` (and,
-    /// with `own = Some(x)`, `k` more samples of `x` at the same positions: softmax over 2K),
-    /// positions wrapped into `lens[b]`. Returns `[B, T, D]` and positions `[B, T, H, K]`.
-    #[allow(clippy::type_complexity)]
-    pub fn forward<T: Tape<E, Dev>>(
-        &self,
-        query: Tensor<(usize, usize, Const<D>), E, Dev, T>,
-        kv: Tensor<(usize, usize, Const<D>), E, Dev, T>,
-        own: Option<Tensor<(usize, usize, Const<D>), E, Dev, T>>,
-        lens: &[usize],
-        k: usize,
-        reference: ReferenceOffsets,
-    ) -> Result<(Tensor<(usize, usize, Const<D>), E, Dev, T>, Vec<f32>), NnError> {
-        const OP: &str = "DeformableAttention::forward";
-        Self::check_dims(k)?;
-        let (b, t, _) = *query.shape();
-        if kv.shape().0 != b || kv.shape().1 != t {
-            return Err(NnError::shape(
-                OP,
-                format!("query [{b}, {t}] vs kv {:?}", kv.shape()),
-            ));
-        }
-        if let Some(o) = &own {
-            if o.shape().0 != b || o.shape().1 != t {
-                return Err(NnError::shape(
-                    OP,
-                    format!("query [{b}, {t}] vs own {:?}", o.shape()),
-                ));
-            }
-        }
-        check_lengths(OP, "lens", lens, b, t, 1)?;
-        let kmax = HK / H;
-        let dh = D / H;
-        let bh = b * H;
-        let scale = 1.0 / (dh as f64).sqrt();
-        let q = split_heads(self.q.forward(query.retaped::<T>()), H);
-        let offsets = self
-            .offset
-            .forward(query)
-            .reshape_like(&(b, t, H, kmax))
-            .slice((.., .., .., 0..k))
-            .permute::<(usize, usize, usize, usize), Axes4<0, 2, 1, 3>>()
-            .reshape_like(&(bh, t * k));
-        let kv_of = |src: Tensor<(usize, usize, Const<D>), E, Dev, T>,
-                     offsets: Tensor<(usize, usize), E, Dev, T>| KeyValues {
-            keys: split_heads(self.k.forward(src.retaped::<T>()), H),
-            values: split_heads(self.v.forward(src), H),
-            offsets,
-        };
-        let mut sources = Vec::with_capacity(2);
-        match own {
-            None => sources.push(kv_of(kv, offsets)),
-            Some(x) => {
-                // Own-modality samples sit at the same positions as the other modality's.
-                sources.push(kv_of(kv, offsets.retaped::<T>()));
-                sources.push(kv_of(x, offsets));
-            }
-        }
-        let (ctx, mut positions) = deformable_attend(q, sources, lens, H, k, reference, scale)?;
-        let out = self.out.forward(merge_heads(ctx, H, Const::<D>));
-        Ok((out, positions.swap_remove(0)))
-    }
 }

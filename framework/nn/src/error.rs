@@ -21,7 +21,7 @@ pub enum NnError {
         /// What is wrong.
         detail: String,
     },
-    /// An option value is out of range (keys > KMAX, tau <= 0, ...).
+    /// An option value is out of range (k = 0, tau <= 0, ...).
     #[error("{op}: bad option `{arg}`: {detail}")]
     Option {
         /// Operation that rejected the option.
@@ -38,14 +38,6 @@ pub enum NnError {
         op: &'static str,
         /// Which quantity.
         what: &'static str,
-    },
-    /// A device call failed (allocation, kernel launch).
-    #[error("{op}: device error: {detail}")]
-    Device {
-        /// Operation that failed.
-        op: &'static str,
-        /// Debug rendering of the device error.
-        detail: String,
     },
 }
 
@@ -68,12 +60,6 @@ impl NnError {
             op,
             arg,
             detail: detail.into(),
-        }
-    }
-    pub(crate) fn device(op: &'static str, e: impl std::fmt::Debug) -> Self {
-        NnError::Device {
-            op,
-            detail: format!("{e:?}"),
         }
     }
 }

@@ -3,8 +3,7 @@
 //! Everything is generic over dtype `E` (f32 for training, f64 for gradient checks), device
 //! `Dev: Device<E>` (no Cpu-only calls outside [`gradcheck`]) and tape `T: Tape<E, Dev>`.
 //! Token sequences are `Tensor<(usize, usize, Dm), E, Dev, T>` = `[batch, tokens, D]` where
-//! the scoring functions accept any `Dm: Dim` (a `Const<D>` or a runtime `usize`, as
-//! seds-model uses) and the const-generic modules use `Const<D>`;
+//! the functions accept any `Dm: Dim` (a `Const<D>` or a runtime `usize`, as seds-model uses);
 //! with validity given as lengths `&[usize]` (tokens `[0, len)` valid, the rest padding).
 //!
 //! # API
@@ -13,7 +12,7 @@
 //!   masked row is all zeros, never NaN);
 //! - `l2_normalize(x)`, `quick_gelu(x)`, `length_mask(dev, lens, tokens)`,
 //!   `length_weights(dev, lens, tokens, mean)`, `identity(dev, n)`,
-//!   `sinusoidal_encoding::<D, _, _>(dev, batch, tokens)`, `sinusoidal_table(tokens, dim)`.
+//!   `sinusoidal_table(tokens, dim)`.
 //!
 //! Scoring and losses ([`clcl`], [`gallery`], [`losses`]):
 //! - `clcl_scores(video, video_len, text, text_len, &ClclOptions { tau, masking, cls_as_clip },
@@ -25,23 +24,18 @@
 //!   tiles of `block` videos x `block` texts, each one dfdx Cpu gemm + host softmaxes on all
 //!   cores). `TokenMatrix::new(data, rows, dim, valid)` / `TokenMatrix::all_valid(data, dim)`.
 //! - `infonce_dual(z_v2t, z_t2v, d) -> Result<Tensor<(), ..>>`;
-//! - `matching_scores(pose, rgb, len, tau, logit_scale, Matching) -> (S_p2r, S_r2p)` and
+//! - `matching_scores(pose, rgb, len, tau, logit_scale, Matching) -> (S_p2r, S_r2p)` (both
+//!   scorers return a `ScorePair`) and
 //!   `matching_loss(pose, rgb, len, tau, logit_scale, Matching, d) -> scalar`.
 //!
-//! Fusion ([`deform`], [`cgaf`], [`fusion`]):
-//! - `DeformableAttention<D, H, HK, E, Dev>` (HK = H * KMAX offsets) and the lower-level
-//!   `deformable_sample(seq [BH, T, Dh], offsets [BH, T*K], lens, heads, k, reference)`;
+//! Deformable attention core and fusion ([`deform`], [`fusion`]); seds-model owns the
+//! parameters (projections, FFNs, the MLP output fusion) and calls these:
+//! - `deformable_sample(seq [BH, T, Dh], offsets [BH, T*K], lens, heads, k, reference)`;
 //! - `deformable_attend(q [BH, T, Dh], Vec<KeyValues { keys, values, offsets }>, lens,
 //!   heads, k, reference, scale) -> (context [BH, T, Dh], positions per source)`: the
-//!   attention core shared by `DeformableAttention` and seds-model's CGAF (whose projections
-//!   live in its own parameter store); `split_heads` / `merge_heads` for any last dim;
-//! - `CgafLayer<D, H, HK, D4, E, Dev>` (one layer, both branches);
-//! - `Cgaf<D, H, HK, D2, D4, E, Dev>`: `forward(f_p, f_r, lens, &CgafConfig, train) ->
-//!   Result<(f_v, CgafTrace)>`, up to [`cgaf::MAX_LAYERS`] layers with runtime keys per layer;
-//! - `MlpFusion<D, D2, D4, E, Dev>`: `forward(a, b) = LN(MLP([a; b]) + a + b)`;
-//!   `sum_fusion(a, b) = a + b`.
-//! - Modules implement dfdx `TensorCollection` (build with `dev.build_module::<M, E>()` or
-//!   `M::try_build(&dev)`, optimisers, safetensors) with `E: NnFloat`.
+//!   attention core of seds-model's CGAF; `split_heads` / `merge_heads` for any last dim;
+//!   `reference_offsets(k, mode)`;
+//! - `sum_fusion(a, b) = a + b`.
 //!
 //! Gradient checking ([`gradcheck`], Cpu + f64): `check_gradient(dev, &x, f, eps) -> GradReport`
 //! for any scalar function of one traced tensor (e.g. a graph convolution in seds-model).
@@ -52,13 +46,7 @@
 //! - Score tensors are made `.contiguous()` after `permute`: in dfdx 0.13 `softmax` of a
 //!   permuted (non-contiguous) view, along any axis, has wrong gradients (relative error ~0.4
 //!   in an f64 check; elementwise ops are fine but keep the view non-contiguous).
-//! - dfdx's optimisers report `UnusedParams` only for gradients that were never allocated:
-//!   gradients from `model.alloc_grads()` are pre-allocated for every parameter, so the check
-//!   is silent with them; trace with `leaky_trace()` (as the CGAF test does) to use it.
-//! - `DeformableAttention` offsets use dfdx's default Linear init (uniform +-1/sqrt(D)), so
-//!   initial sampling positions are jittered around the reference offsets.
 
-pub mod cgaf;
 pub mod clcl;
 pub mod deform;
 pub mod error;
@@ -68,29 +56,16 @@ pub mod gradcheck;
 pub mod losses;
 pub mod ops;
 
-pub use cgaf::{Cgaf, CgafConfig, CgafLayer, CgafLayerTrace, CgafTrace, MAX_LAYERS};
 pub use clcl::{clcl_scores, logit_scale, ClclOptions};
 pub use deform::{
-    deformable_attend, deformable_sample, merge_heads, reference_offsets, split_heads,
-    DeformableAttention, KeyValues, KMAX_DEFAULT,
+    deformable_attend, deformable_sample, merge_heads, reference_offsets, split_heads, KeyValues,
 };
 pub use error::NnError;
-pub use fusion::{sum_fusion, MlpFusion};
+pub use fusion::sum_fusion;
 pub use gallery::{clcl_gallery_scores, TokenMatrix};
 pub use losses::{infonce_dual, matching_loss, matching_scores};
 pub use ops::{
     identity, l2_normalize, length_mask, length_weights, masked_softmax, quick_gelu,
-    sinusoidal_encoding, sinusoidal_table,
+    sinusoidal_table, ScorePair,
 };
 pub use seds_config::schema::{InnerSoftmax, Matching, ReferenceOffsets};
-
-/// Float dtypes usable for seds-nn modules (f32, f64): what dfdx's parameter
-/// initialisation needs. Use it as the bound on `E` when embedding seds-nn modules.
-pub trait NnFloat:
-    dfdx::shapes::Dtype + num_traits::Float + rand_distr::uniform::SampleUniform
-{
-}
-impl<F: dfdx::shapes::Dtype + num_traits::Float + rand_distr::uniform::SampleUniform> NnFloat
-    for F
-{
-}

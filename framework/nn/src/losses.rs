@@ -5,7 +5,9 @@ use dfdx::prelude::*;
 use seds_config::schema::Matching;
 
 use crate::error::{check_lengths, NnError};
-use crate::ops::{from_f64, identity, l2_normalize, length_mask, length_weights, masked_softmax};
+use crate::ops::{
+    from_f64, identity, l2_normalize, length_mask, length_weights, masked_softmax, ScorePair,
+};
 
 /// Dual-mix InfoNCE:
 /// `L = 1/2 [ d CE(Z_v2t) + (1-d) CE(Z_v2t^T) + d CE(Z_t2v^T) + (1-d) CE(Z_t2v) ]`
@@ -64,7 +66,6 @@ where
 /// `S_r2p(a,b) = lambda * agg_{j < len_b} V_jj softmax_{i < len_a}(V_.j / tau)_j`,
 /// where agg is the mean (`Matching::Mean`) or sum (`Matching::Sum`); the inner softmaxes
 /// are masked to valid tokens. `Matching::Off` is an error.
-#[allow(clippy::type_complexity)]
 pub fn matching_scores<Dm: Dim, E, Dev, T>(
     pose: Tensor<(usize, usize, Dm), E, Dev, T>,
     rgb: Tensor<(usize, usize, Dm), E, Dev, T>,
@@ -72,13 +73,7 @@ pub fn matching_scores<Dm: Dim, E, Dev, T>(
     tau: f64,
     logit_scale: Tensor<(), E, Dev, T>,
     mode: Matching,
-) -> Result<
-    (
-        Tensor<(usize, usize), E, Dev, T>,
-        Tensor<(usize, usize), E, Dev, T>,
-    ),
-    NnError,
->
+) -> Result<ScorePair<E, Dev, T>, NnError>
 where
     E: Dtype,
     Dev: Device<E>,

@@ -1,5 +1,5 @@
 //! Small differentiable primitives: masked softmax, L2 normalisation, QuickGELU, host-built
-//! constant tensors (length masks, identity, sinusoidal position encodings).
+//! constant tensors (length masks, identity, the sinusoidal position table).
 
 use dfdx::prelude::*;
 
@@ -7,6 +7,13 @@ use crate::error::NnError;
 
 /// Additive bias given to masked logits before the softmax (then the output is re-masked).
 const MASK_NEG: f64 = 1e9;
+
+/// Two `[rows, cols]` score matrices with one shared tape, e.g. `(Z_v2t, Z_t2v)` of
+/// [`crate::clcl_scores`] or `(S_p2r, S_r2p)` of [`crate::matching_scores`].
+pub type ScorePair<E, Dev, T> = (
+    Tensor<(usize, usize), E, Dev, T>,
+    Tensor<(usize, usize), E, Dev, T>,
+);
 
 /// Softmax along axis `Ax` where entries with `mask == 0` get probability exactly zero.
 ///
@@ -108,24 +115,6 @@ pub fn sinusoidal_table(tokens: usize, dim: usize) -> Vec<f64> {
         }
     }
     v
-}
-
-/// Sinusoidal position encodings as a constant `[batch, tokens, D]` tensor (same for every item).
-pub fn sinusoidal_encoding<const D: usize, E: Dtype, Dev: Device<E>>(
-    dev: &Dev,
-    batch: usize,
-    tokens: usize,
-) -> Tensor<(usize, usize, Const<D>), E, Dev> {
-    let table = sinusoidal_table(tokens, D);
-    let one: Vec<E> = table
-        .iter()
-        .map(|&x| E::from_f64(x).unwrap_or_default())
-        .collect();
-    let mut v = Vec::with_capacity(batch * one.len());
-    for _ in 0..batch {
-        v.extend_from_slice(&one);
-    }
-    dev.tensor_from_vec(v, (batch, tokens, Const::<D>))
 }
 
 /// Converts a dtype value to f64 (NaN when not representable).

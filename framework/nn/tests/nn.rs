@@ -1,8 +1,8 @@
 //! Integration tests of seds-nn: hand-computed values, f64 finite-difference gradient checks,
-//! tape-vs-gallery agreement, option errors, and the every-parameter-gets-a-gradient check of
-//! CGAF for each supported configuration.
+//! tape-vs-gallery agreement, option errors, and the deformable attention core (f64 checks
+//! w.r.t. queries, keys, values and offsets, with and without intra-modality samples, both
+//! reference modes).
 
-use dfdx::optim::Sgd;
 use dfdx::prelude::*;
 use seds_core::Rng;
 use seds_nn::gradcheck::{check_gradient, Traced};
@@ -618,213 +618,249 @@ fn deformable_sample_gradient_inputs_and_offsets() {
     }
 }
 
-#[test]
-fn deformable_attention_gradient() {
-    let dev: Cpu = Default::default();
-    let mut rng = Rng::new(8);
-    let attn = DeformableAttention::<4, 2, 8, f64, Cpu>::try_build(&dev).unwrap();
-    let x = seq::<4>(&dev, &mut rng, 2, 4);
-    let y = seq::<4>(&dev, &mut rng, 2, 4);
-    let c = seq::<4>(&dev, &mut rng, 2, 4);
-    let lens = [4, 3];
-    for intra in [false, true] {
-        let r = check_gradient(
-            &dev,
-            &x,
-            |x: Traced<(usize, usize, Const<4>)>| {
-                let own = intra.then(|| x.retaped::<Tp>());
-                (attn
-                    .forward(
-                        x,
-                        y.retaped::<Tp>(),
-                        own,
-                        &lens,
-                        3,
-                        ReferenceOffsets::Symmetric,
-                    )
-                    .unwrap()
-                    .0
-                    * c.clone())
-                .sum()
-            },
-            1e-6,
-        );
-        assert!(r.max_err < TOL, "query intra={intra}: {}", r.max_err);
-        let r = check_gradient(
-            &dev,
-            &y,
-            |y: Traced<(usize, usize, Const<4>)>| {
-                (attn
-                    .forward(
-                        x.retaped::<Tp>(),
-                        y,
-                        None,
-                        &lens,
-                        3,
-                        ReferenceOffsets::Release,
-                    )
-                    .unwrap()
-                    .0
-                    * c.clone())
-                .sum()
-            },
-            1e-6,
-        );
-        assert!(r.max_err < TOL, "kv: {}", r.max_err);
-    }
-    // keys beyond KMAX = 8 / 2 = 4
-    let err = attn
-        .forward(
-            x.clone(),
-            y.clone(),
-            None,
-            &lens,
-            5,
-            ReferenceOffsets::Symmetric,
-        )
-        .unwrap_err();
-    assert!(matches!(err, NnError::Option { arg: "keys", .. }), "{err}");
-    let err = attn
-        .forward(x, y, None, &[4, 5], 3, ReferenceOffsets::Symmetric)
-        .unwrap_err();
-    assert!(matches!(err, NnError::Lengths { .. }), "{err}");
+/// Random head-split inputs of `deformable_attend`: `[BH, T, Dh]` queries, and per source
+/// keys, values `[BH, T, Dh]` and offsets `[BH, T*K]`.
+struct AttendInputs {
+    q: Tensor<(usize, usize, usize), f64, Cpu>,
+    kv: Vec<[Tensor<(usize, usize, usize), f64, Cpu>; 2]>,
+    off: Vec<Tensor<(usize, usize), f64, Cpu>>,
+    out: Tensor<(usize, usize, usize), f64, Cpu>,
 }
 
-// ---------------------------------------------------------------- CGAF
+fn attend_inputs(
+    dev: &Cpu,
+    rng: &mut Rng,
+    bh: usize,
+    t: usize,
+    dh: usize,
+    k: usize,
+) -> AttendInputs {
+    let t3 = |rng: &mut Rng| dev.tensor_from_vec(randn(rng, bh * t * dh, 1.0), (bh, t, dh));
+    let q = t3(rng);
+    let kv = (0..2).map(|_| [t3(rng), t3(rng)]).collect();
+    let off = (0..2)
+        .map(|_| dev.tensor_from_vec(randn(rng, bh * t * k, 1.5), (bh, t * k)))
+        .collect();
+    let out = t3(rng);
+    AttendInputs { q, kv, off, out }
+}
 
-type TestCgaf = Cgaf<8, 2, 16, 16, 32, f32, Cpu>;
+/// Which input of `deformable_attend` a gradient check traces.
+#[derive(Clone, Copy, Debug)]
+enum Wrt {
+    Query,
+    Keys(usize),
+    Values(usize),
+    Offsets(usize),
+}
+
+/// `sum(deformable_attend(..).0 * out)` with one input traced (`x`) and the rest constant;
+/// `n_src` sources (2 = intra-modality samples on). Own-modality samples share the first
+/// source's offsets, as in seds-model's CGAF, unless `Wrt::Offsets(1)` is traced.
+#[allow(clippy::too_many_arguments)]
+fn attend_loss(
+    inp: &AttendInputs,
+    wrt: Wrt,
+    x: Option<Traced<(usize, usize, usize)>>,
+    xo: Option<Traced<(usize, usize)>>,
+    n_src: usize,
+    lens: &[usize],
+    heads: usize,
+    k: usize,
+    reference: ReferenceOffsets,
+) -> Tensor<(), f64, Cpu, Tp> {
+    let mut x = x;
+    let mut xo = xo;
+    let mut pick3 = |hit: bool, c: &Tensor<(usize, usize, usize), f64, Cpu>| match (hit, x.take()) {
+        (true, Some(t)) => t,
+        (_, back) => {
+            x = back;
+            c.retaped::<Tp>()
+        }
+    };
+    let q = pick3(matches!(wrt, Wrt::Query), &inp.q);
+    let mut srcs = Vec::new();
+    for s in 0..n_src {
+        let keys = pick3(matches!(wrt, Wrt::Keys(i) if i == s), &inp.kv[s][0]);
+        let values = pick3(matches!(wrt, Wrt::Values(i) if i == s), &inp.kv[s][1]);
+        let offsets = match (matches!(wrt, Wrt::Offsets(i) if i == s), xo.take()) {
+            (true, Some(t)) => t,
+            (_, back) => {
+                xo = back;
+                inp.off[s].retaped::<Tp>()
+            }
+        };
+        srcs.push(KeyValues {
+            keys,
+            values,
+            offsets,
+        });
+    }
+    let scale = 1.0 / (inp.q.shape().2 as f64).sqrt();
+    let (ctx, pos) = deformable_attend(q, srcs, lens, heads, k, reference, scale).unwrap();
+    assert_eq!(pos.len(), n_src);
+    (ctx * inp.out.clone()).sum()
+}
 
 #[test]
-fn cgaf_every_parameter_gets_a_gradient() {
+fn deformable_attend_gradient_all_inputs() {
     let dev: Cpu = Default::default();
-    let mut rng = Rng::new(9);
-    let mut model = TestCgaf::new(&dev).unwrap();
-    let (b, t) = (2usize, 5usize);
-    let mk = |rng: &mut Rng| {
-        dev.tensor_from_vec(
-            randn(rng, b * t * 8, 1.0)
-                .into_iter()
-                .map(|x| x as f32)
-                .collect::<Vec<_>>(),
-            (b, t, Const::<8>),
-        )
-    };
-    let fp = mk(&mut rng);
-    let fr = mk(&mut rng);
-    let c = mk(&mut rng);
-    let lens = [5, 3];
-    let mut opt = Sgd::new(
-        &model,
-        SgdConfig {
-            lr: 1e-3,
-            momentum: None,
-            weight_decay: None,
-        },
-    );
-    for keys in [vec![5, 3], vec![3], vec![7, 5, 3]] {
-        for intra in [false, true] {
-            for reference in [ReferenceOffsets::Symmetric, ReferenceOffsets::Release] {
-                let cfg = CgafConfig {
-                    keys: keys.clone(),
-                    intra,
-                    reference,
-                    dropout: 0.1,
-                };
-                // leaky_trace (not alloc_grads, which pre-allocates every gradient) so that a
-                // parameter the forward pass never touched really has no gradient.
-                let (out, trace) = model
-                    .forward(
-                        fp.leaky_trace(),
-                        fr.retaped::<OwnedTape<f32, Cpu>>(),
-                        &lens,
-                        &cfg,
-                        true,
-                    )
-                    .unwrap();
-                assert_eq!(out.shape(), &(b, t, Const::<8>));
-                assert_eq!(trace.layers.len(), keys.len());
-                for (l, k) in trace.layers.iter().zip(&keys) {
-                    assert_eq!(l.pose_to_rgb.len(), b * t * 2 * k);
-                    assert_eq!(l.rgb_to_pose.len(), b * t * 2 * k);
-                    // positions lie inside each item's valid length
-                    for bi in 0..b {
-                        for ti in 0..t {
-                            for s in 0..*k {
-                                let u = l.position(true, bi, ti, 1, s).unwrap();
-                                assert!(u >= 0.0 && u < lens[bi] as f32, "{u}");
-                            }
-                        }
+    let mut rng = Rng::new(8);
+    let (b, h, t, dh, k) = (2usize, 2usize, 4usize, 2usize, 3usize);
+    let inp = attend_inputs(&dev, &mut rng, b * h, t, dh, k);
+    let lens = [4, 3];
+    for n_src in [1, 2] {
+        for reference in [ReferenceOffsets::Symmetric, ReferenceOffsets::Release] {
+            let mut wrts = vec![Wrt::Query];
+            for s in 0..n_src {
+                wrts.extend([Wrt::Keys(s), Wrt::Values(s), Wrt::Offsets(s)]);
+            }
+            for wrt in wrts {
+                let r = match wrt {
+                    Wrt::Offsets(s) => check_gradient(
+                        &dev,
+                        &inp.off[s],
+                        |o: Traced<(usize, usize)>| {
+                            attend_loss(&inp, wrt, None, Some(o), n_src, &lens, h, k, reference)
+                        },
+                        1e-6,
+                    ),
+                    _ => {
+                        let x0 = match wrt {
+                            Wrt::Query => &inp.q,
+                            Wrt::Keys(s) => &inp.kv[s][0],
+                            _ => match wrt {
+                                Wrt::Values(s) => &inp.kv[s][1],
+                                _ => unreachable!(),
+                            },
+                        };
+                        check_gradient(
+                            &dev,
+                            x0,
+                            |x: Traced<(usize, usize, usize)>| {
+                                attend_loss(&inp, wrt, Some(x), None, n_src, &lens, h, k, reference)
+                            },
+                            1e-6,
+                        )
                     }
-                }
-                let loss: Tensor<(), f32, Cpu, _> = (out * c.clone()).sum();
-                assert!(loss.as_vec()[0].is_finite());
-                let g = loss.backward();
-                opt.update(&mut model, &g)
-                    .unwrap_or_else(|e| panic!("keys {keys:?} intra {intra} {reference:?}: {e:?}"));
+                };
+                assert!(
+                    r.max_err < TOL,
+                    "{wrt:?} sources {n_src} {reference:?}: {}",
+                    r.max_err
+                );
+                assert!(
+                    r.analytic.iter().any(|&g| g != 0.0),
+                    "{wrt:?} sources {n_src} {reference:?}: zero gradient"
+                );
             }
         }
     }
 }
 
+/// One head, Dh = 1, K = 1, zero offsets, symmetric reference (rho = 0): every token samples
+/// itself. keys [1, 2], values [10, 20], q = [1, 1], scale 1: softmax over one sample is 1, so
+/// the context is the value itself. With a second (intra) source keys [0, 0], values [0, 4]:
+/// t = 0: logits [1, 0] -> 10 e / (e + 1); t = 1: logits [2, 0] -> (20 e^2 + 4) / (e^2 + 1).
 #[test]
-fn cgaf_config_errors_and_eval_determinism() {
+fn deformable_attend_hand_computed_and_errors() {
     let dev: Cpu = Default::default();
-    let mut rng = Rng::new(10);
-    let model = TestCgaf::new(&dev).unwrap();
-    let x = dev.tensor_from_vec(
-        randn(&mut rng, 2 * 4 * 8, 1.0)
-            .into_iter()
-            .map(|x| x as f32)
-            .collect::<Vec<_>>(),
-        (2usize, 4usize, Const::<8>),
+    let t3 = |v: Vec<f64>| dev.tensor_from_vec(v, (1usize, 2usize, 1usize));
+    let zero = dev.tensor_from_vec(vec![0.0, 0.0], (1usize, 2usize));
+    let src = |k: Vec<f64>, v: Vec<f64>| KeyValues {
+        keys: t3(k),
+        values: t3(v),
+        offsets: zero.clone(),
+    };
+    let sym = ReferenceOffsets::Symmetric;
+    let q = t3(vec![1.0, 1.0]);
+    let (ctx, pos) = deformable_attend(
+        q.clone(),
+        vec![src(vec![1., 2.], vec![10., 20.])],
+        &[2],
+        1,
+        1,
+        sym,
+        1.0,
+    )
+    .unwrap();
+    assert_eq!(ctx.as_vec(), vec![10.0, 20.0]);
+    assert_eq!(pos, vec![vec![0.0, 1.0]]);
+    let (ctx, pos) = deformable_attend(
+        q.clone(),
+        vec![
+            src(vec![1., 2.], vec![10., 20.]),
+            src(vec![0., 0.], vec![0., 4.]),
+        ],
+        &[2],
+        1,
+        1,
+        sym,
+        1.0,
+    )
+    .unwrap();
+    let (e, e2) = (1f64.exp(), 2f64.exp());
+    let want = [10.0 * e / (e + 1.0), (20.0 * e2 + 4.0) / (e2 + 1.0)];
+    let got = ctx.as_vec();
+    assert!(
+        (got[0] - want[0]).abs() < 1e-12 && (got[1] - want[1]).abs() < 1e-12,
+        "{got:?} vs {want:?}"
     );
-    let mut cfg = CgafConfig::default();
-    let (a, _) = model
-        .forward(x.clone(), x.clone(), &[4, 2], &cfg, false)
-        .unwrap();
-    let (b, _) = model
-        .forward(x.clone(), x.clone(), &[4, 2], &cfg, false)
-        .unwrap();
-    assert_eq!(a.as_vec(), b.as_vec());
-    cfg.keys = vec![9];
+    assert_eq!(pos.len(), 2);
+    // errors: no sources, k = 0, heads not dividing B*H, offsets of the wrong width, lengths
+    let attend = |sources, lens: &[usize], heads, k| {
+        deformable_attend(q.clone(), sources, lens, heads, k, sym, 1.0).map(|_| ())
+    };
     assert!(matches!(
-        model.forward(x.clone(), x.clone(), &[4, 2], &cfg, false),
-        Err(NnError::Option { arg: "keys", .. })
+        attend(vec![], &[2], 1, 1),
+        Err(NnError::Shape { .. })
     ));
-    cfg.keys = vec![3, 3, 3, 3];
-    assert!(model
-        .forward(x.clone(), x.clone(), &[4, 2], &cfg, false)
-        .is_err());
-    cfg.keys = vec![];
-    assert!(model
-        .forward(x.clone(), x.clone(), &[4, 2], &cfg, false)
-        .is_err());
-    cfg.keys = vec![3];
-    assert!(model.forward(x.clone(), x, &[4, 0], &cfg, false).is_err());
-    // bad const relation D2 != 2D
-    assert!(Cgaf::<8, 2, 16, 12, 32, f32, Cpu>::new(&dev).is_err());
-    let m = seds_config::schema::ModelConfig::default();
-    let c = CgafConfig::from_model(&m);
-    assert_eq!(c.keys, vec![5, 3]);
+    assert!(matches!(
+        attend(vec![src(vec![1., 2.], vec![10., 20.])], &[2], 1, 0),
+        Err(NnError::Shape { .. })
+    ));
+    assert!(matches!(
+        attend(vec![src(vec![1., 2.], vec![10., 20.])], &[2], 2, 1),
+        Err(NnError::Shape { .. })
+    ));
+    assert!(matches!(
+        attend(vec![src(vec![1., 2.], vec![10., 20.])], &[2], 1, 2),
+        Err(NnError::Shape { .. })
+    ));
+    assert!(matches!(
+        attend(vec![src(vec![1., 2.], vec![10., 20.])], &[3], 1, 1),
+        Err(NnError::Lengths { .. })
+    ));
+    let mut bad = src(vec![1., 2.], vec![10., 20.]);
+    bad.offsets = dev.tensor_from_vec(vec![f64::NAN, 0.0], (1usize, 2usize));
+    assert!(matches!(
+        attend(vec![bad], &[2], 1, 1),
+        Err(NnError::NonFinite { .. })
+    ));
 }
 
 #[test]
-fn mlp_fusion_gradient_and_sum() {
+fn sum_fusion_adds() {
     let dev: Cpu = Default::default();
     let mut rng = Rng::new(11);
-    let f = MlpFusion::<4, 8, 16, f64, Cpu>::try_build(&dev).unwrap();
     let a = seq::<4>(&dev, &mut rng, 2, 3);
     let b = seq::<4>(&dev, &mut rng, 2, 3);
-    let c = seq::<4>(&dev, &mut rng, 2, 3);
-    let r = check_gradient(
-        &dev,
-        &a,
-        |a: Traced<(usize, usize, Const<4>)>| {
-            (f.forward(a, b.retaped::<Tp>()).unwrap() * c.clone()).sum()
-        },
-        1e-6,
-    );
-    assert!(r.max_err < TOL, "{}", r.max_err);
     let s = sum_fusion(a.clone(), b.clone()).as_vec();
-    assert_eq!(s[0], a.as_vec()[0] + b.as_vec()[0]);
+    for ((s, a), b) in s.iter().zip(a.as_vec()).zip(b.as_vec()) {
+        assert_eq!(*s, a + b);
+    }
+}
+
+#[test]
+fn split_and_merge_heads_round_trip() {
+    let dev: Cpu = Default::default();
+    // [B = 1, T = 2, D = 4], 2 heads: head h of token t holds columns 2h..2h+2.
+    let x = dev.tensor_from_vec(
+        vec![0., 1., 2., 3., 4., 5., 6., 7.],
+        (1usize, 2usize, 4usize),
+    );
+    let s = split_heads(x.clone(), 2);
+    assert_eq!(s.shape(), &(2, 2, 2));
+    assert_eq!(s.as_vec(), vec![0., 1., 4., 5., 2., 3., 6., 7.]);
+    assert_eq!(merge_heads(s, 2, 4usize).as_vec(), x.as_vec());
 }

@@ -109,6 +109,27 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
+/// `SELECT {cols} FROM {table} x JOIN runs r .. JOIN experiments e .. {where_sql}`: the
+/// detail rows (params, final metrics; aliased `x`) of the runs `list_runs` selects with
+/// `where_sql`, bound with the same filter values.
+fn run_details_sql(cols: &str, table: &str, where_sql: &str) -> String {
+    format!(
+        "SELECT {cols} FROM {table} x JOIN runs r ON r.id = x.run_id \
+         JOIN experiments e ON e.id = r.experiment_id {where_sql}"
+    )
+}
+
+/// The detail row's `run_id` and its summary's position in `index`; `None` for a run that
+/// was dropped after the SQL (status filter).
+fn summary_slot<R: RowGet>(
+    row: &R,
+    index: &BTreeMap<i64, usize>,
+    op: &str,
+) -> Result<Option<(i64, usize)>, StoreError> {
+    let run_id = row.i64_("run_id").ctx(op)?;
+    Ok(index.get(&run_id).map(|&i| (run_id, i)))
+}
+
 /// Binds the values of a [`RunFilter`]'s SQL conditions (experiment name, then run ids).
 macro_rules! bind_filter {
     ($q:expr, $filter:expr) => {{
@@ -220,11 +241,22 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal);
         }
-        SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .ctx(&format!("opening database '{path_s}'"))
+        // Switching a new file to WAL needs an exclusive lock, and SQLite reports SQLITE_BUSY
+        // for it at once instead of waiting out the busy timeout: when several coordinators
+        // create the same database at the same moment, retry for up to the busy timeout.
+        let deadline = std::time::Instant::now() + busy_timeout;
+        loop {
+            let attempt = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts.clone())
+                .await;
+            match attempt {
+                Err(e) if is_sqlite_busy(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => return other.ctx(&format!("opening database '{path_s}'")),
+            }
+        }
     }
 
     async fn connect_sqlite_ro(
@@ -1043,17 +1075,17 @@ impl Store {
                 return Ok(summaries);
             }
             let op = "reading params";
-            let params = bind_filter!(sqlx::query(self.q(&format!(
-                "SELECT p.run_id AS run_id, p.key AS key, p.value_type AS value_type, \
-                 p.value_text AS value_text FROM params p \
-                 JOIN runs r ON r.id = p.run_id JOIN experiments e ON e.id = r.experiment_id {where_sql}"
+            let params = bind_filter!(sqlx::query(self.q(&run_details_sql(
+                "x.run_id AS run_id, x.key AS key, x.value_type AS value_type, \
+                 x.value_text AS value_text",
+                "params",
+                &where_sql,
             ))), filter)
             .fetch_all(pool)
             .await
             .ctx(op)?;
             for p in &params {
-                let run_id = p.i64_("run_id").ctx(op)?;
-                let Some(&i) = index.get(&run_id) else {
+                let Some((run_id, i)) = summary_slot(p, &index, op)? else {
                     continue;
                 };
                 let key = p.str_("key").ctx(op)?;
@@ -1068,17 +1100,16 @@ impl Store {
                 summaries[i].params.insert(key, value);
             }
             let op = "reading final metrics";
-            let finals = bind_filter!(sqlx::query(self.q(&format!(
-                "SELECT f.run_id AS run_id, f.split AS split, f.name AS name, f.value AS value \
-                 FROM metric_finals f \
-                 JOIN runs r ON r.id = f.run_id JOIN experiments e ON e.id = r.experiment_id {where_sql}"
+            let finals = bind_filter!(sqlx::query(self.q(&run_details_sql(
+                "x.run_id AS run_id, x.split AS split, x.name AS name, x.value AS value",
+                "metric_finals",
+                &where_sql,
             ))), filter)
             .fetch_all(pool)
             .await
             .ctx(op)?;
             for f in &finals {
-                let run_id = f.i64_("run_id").ctx(op)?;
-                let Some(&i) = index.get(&run_id) else {
+                let Some((_, i)) = summary_slot(f, &index, op)? else {
                     continue;
                 };
                 let split = f.str_("split").ctx(op)?;
@@ -1365,5 +1396,19 @@ pub fn eval_row(s: &RunSummary) -> EvalRow<'_> {
         columns,
         params: &s.params,
         finals: &s.finals,
+    }
+}
+
+/// True for SQLite's "database is locked" / "database is busy" errors (codes 5 and 6).
+fn is_sqlite_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            matches!(
+                d.code().as_deref(),
+                Some("5") | Some("6") | Some("517") | Some("261")
+            ) || d.message().contains("locked")
+                || d.message().contains("busy")
+        }
+        _ => false,
     }
 }
