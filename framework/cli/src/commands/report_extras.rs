@@ -115,7 +115,18 @@ fn heatmap(s: &Scores, cell: &str) -> Heatmap {
             rows.len()
         ),
         row_labels: rows.iter().map(|&r| s.rows[r].0.clone()).collect(),
-        col_labels: cols.iter().map(|&c| s.cols[c].0.clone()).collect(),
+        // Sentence ids are long ("synth-test-00003"): label columns by their last segment.
+        col_labels: cols
+            .iter()
+            .map(|&c| {
+                s.cols[c]
+                    .0
+                    .rsplit(['-', '_'])
+                    .next()
+                    .unwrap_or(&s.cols[c].0)
+                    .to_string()
+            })
+            .collect(),
         values: rows
             .iter()
             .map(|&r| cols.iter().map(|&c| s.get(r, c) as f64).collect())
