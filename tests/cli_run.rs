@@ -203,3 +203,68 @@ epochs = 6
         still
     );
 }
+
+#[test]
+fn sigterm_to_the_coordinator_records_killed_exits_5_and_the_rerun_resumes() {
+    let dir = scratch("sigterm");
+    write_experiment(
+        &dir,
+        r#"
+name = "sigterm-test"
+[train]
+epochs = 8
+"#,
+    );
+    let mut child = std::process::Command::new(bin())
+        .current_dir(&dir)
+        .env("SEDS_LAB_DB", dir.join("runs/seds-lab.db"))
+        .args(["run", "exp.toml"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the run has logged metrics (training is under way), then SIGTERM the coordinator.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for training to start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        if !dir.join("runs/seds-lab.db").exists() {
+            continue;
+        }
+        let o = seds(
+            &dir,
+            &[
+                "query",
+                "SELECT COUNT(*) AS n FROM metrics",
+                "--format",
+                "json",
+            ],
+        );
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        if rows.first().and_then(|r| r["n"].as_i64()).unwrap_or(0) > 0 {
+            break;
+        }
+    }
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(5), "interrupted exit code");
+    let row = &query(&dir, "SELECT status, message FROM runs")[0];
+    assert_eq!(row["status"], "KILLED", "{row:?}");
+    assert!(
+        std::fs::read_dir(dir.join("runs"))
+            .unwrap()
+            .flatten()
+            .any(|e| e.path().join("checkpoint.safetensors").exists()),
+        "the worker checkpointed before stopping"
+    );
+    // The same command resumes and completes it.
+    let o = seds(&dir, &["run", "exp.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&1));
+    assert_eq!(query(&dir, "SELECT attempt FROM runs")[0]["attempt"], 2);
+}
