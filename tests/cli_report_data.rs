@@ -228,6 +228,28 @@ batch_size = 8
         "SELECT COUNT(*) AS n FROM metrics WHERE split = 'test' AND name = 't2v_r1'",
     );
     assert_eq!(rows[0]["n"], 1);
+    // `data show` draws the raw OpenPose frames of a real video.
+    let video = std::fs::read_dir(root.join("openpose"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let o = seds(
+        &dir,
+        &[
+            "data",
+            "show",
+            root.to_str().unwrap(),
+            video.to_str().unwrap(),
+            "--source",
+            "how2sign",
+            "--out",
+            "real.png",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_png_nontrivial(&dir.join("real.png"));
     // A broken copy: one feature file removed is reported per video with exit code 7.
     let feats = root.join("features");
     let victim = std::fs::read_dir(&feats)

@@ -104,7 +104,8 @@ pub struct StatsArgs {
 pub struct ShowArgs {
     /// A SynthSign cache directory, or a real dataset root with --source.
     pub dir: PathBuf,
-    /// Video id (see `data stats --format json` or the run's rows.tsv).
+    /// Video id (see the run's rows.tsv). How2Sign ids may start with '-'; they are accepted as is.
+    #[arg(allow_hyphen_values = true)]
     pub video: String,
     /// Output image (.png or .svg).
     #[arg(long, default_value = "strip.png")]
