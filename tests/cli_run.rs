@@ -3,7 +3,6 @@
 
 mod common;
 use common::*;
-use std::time::{Duration, Instant};
 
 fn status_counts(dir: &std::path::Path) -> std::collections::BTreeMap<String, i64> {
     query(
@@ -110,37 +109,18 @@ epochs = 6
 "loss.alpha" = [0.2, 0.8]
 "#,
     );
-    let mut child = std::process::Command::new(bin())
-        .current_dir(&dir)
-        .env("SEDS_LAB_DB", dir.join("runs/seds-lab.db"))
-        .args(["run", "exp.toml", "--jobs", "1"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_seds(&dir, &["run", "exp.toml", "--jobs", "1"]);
     // Wait until the first cell has completed and the second is running with metrics.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let victim = loop {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for the second run to start"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-        if !dir.join("runs/seds-lab.db").exists() {
-            continue;
-        }
-        let o = seds(&dir, &["query", "SELECT r.id, r.pid, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id) AS n FROM runs r WHERE r.status = 'RUNNING'", "--format", "json"]);
-        if !o.status.success() {
-            continue;
-        }
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let victim = wait_for("the second run to log metrics", || {
+        let rows = try_query(
+            &dir,
+            "SELECT r.id, r.pid, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id) AS n FROM runs r WHERE r.status = 'RUNNING'",
+        )?;
         let completed = status_counts(&dir).get("COMPLETED").copied().unwrap_or(0);
-        if let Some(r) = rows.first() {
-            if completed == 1 && r["n"].as_i64().unwrap_or(0) > 0 {
-                break (r["id"].as_i64().unwrap(), r["pid"].as_i64().unwrap());
-            }
-        }
-    };
+        let r = rows.first()?;
+        (completed == 1 && r["n"].as_i64().unwrap_or(0) > 0)
+            .then(|| (r["id"].as_i64().unwrap(), r["pid"].as_i64().unwrap()))
+    });
     let completed_metrics = query(&dir, "SELECT COUNT(*) AS n FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'COMPLETED'")[0]["n"]
         .as_i64()
         .unwrap();
@@ -215,39 +195,12 @@ name = "sigterm-test"
 epochs = 8
 "#,
     );
-    let mut child = std::process::Command::new(bin())
-        .current_dir(&dir)
-        .env("SEDS_LAB_DB", dir.join("runs/seds-lab.db"))
-        .args(["run", "exp.toml"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_seds(&dir, &["run", "exp.toml"]);
     // Wait until the run has logged metrics (training is under way), then SIGTERM the coordinator.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for training to start"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-        if !dir.join("runs/seds-lab.db").exists() {
-            continue;
-        }
-        let o = seds(
-            &dir,
-            &[
-                "query",
-                "SELECT COUNT(*) AS n FROM metrics",
-                "--format",
-                "json",
-            ],
-        );
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap_or_default();
-        if rows.first().and_then(|r| r["n"].as_i64()).unwrap_or(0) > 0 {
-            break;
-        }
-    }
+    wait_for("training to start", || {
+        let rows = try_query(&dir, "SELECT COUNT(*) AS n FROM metrics")?;
+        (rows.first()?["n"].as_i64().unwrap_or(0) > 0).then_some(())
+    });
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
     }

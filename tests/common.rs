@@ -75,3 +75,42 @@ pub fn query(dir: &Path, sql: &str) -> Vec<serde_json::Value> {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("query output is not JSON ({e}): {}", text(&o)))
 }
+
+/// Starts seds-lab in `dir` in the background (output discarded), with its own database.
+pub fn spawn_seds(dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .current_dir(dir)
+        .env("SEDS_LAB_DB", dir.join("runs/seds-lab.db"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("seds-lab starts")
+}
+
+/// Rows of a read-only query, or `None` while the database does not exist or cannot answer yet.
+pub fn try_query(dir: &Path, sql: &str) -> Option<Vec<serde_json::Value>> {
+    if !dir.join("runs/seds-lab.db").exists() {
+        return None;
+    }
+    let o = seds(dir, &["query", sql, "--format", "json"]);
+    if !o.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&o.stdout).ok()
+}
+
+/// Polls `probe` every 200 ms until it yields a value; fails the test after 10 minutes.
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if let Some(v) = probe() {
+            return v;
+        }
+    }
+}
