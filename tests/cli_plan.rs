@@ -51,8 +51,7 @@ fn invalid_config_lists_every_error_with_position_and_exit_code_3() {
         "[model]\nfusoin = \"cgaf\"\nstreams = \"duall\"\n\n[loss]\nalpha = -1.0\n",
     )
     .unwrap();
-    let o = seds(&dir, &["plan", "bad.toml"]);
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let o = seds_expect(&dir, &["plan", "bad.toml"], 3);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("bad.toml:2:1"),
@@ -73,8 +72,7 @@ fn invalid_config_lists_every_error_with_position_and_exit_code_3() {
 #[test]
 fn missing_file_is_a_config_error_not_a_panic() {
     let dir = scratch("plan-missing");
-    let o = seds(&dir, &["plan", "nope.toml"]);
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let o = seds_expect(&dir, &["plan", "nope.toml"], 3);
     assert!(text(&o).contains("nope.toml"));
     assert!(!text(&o).contains("panicked"));
 }

@@ -65,8 +65,7 @@ name = "rgb-only"
 "model.fusion" = "none"
 "#,
     );
-    let o = seds(&dir, &["run", "exp.toml", "--report"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    seds_expect(&dir, &["run", "exp.toml", "--report"], 0);
     let out = dir.join("reports/report-test");
     let html = std::fs::read_to_string(out.join("index.html")).expect("index.html written");
     // Well-formed enough: balanced main tags, and every link resolves to a file.
@@ -128,20 +127,20 @@ name = "rgb-only"
 #[test]
 fn data_synth_stats_and_show_draw_a_signer() {
     let dir = scratch("data");
-    let o = seds(
+    seds_expect(
         &dir,
         &[
             "data", "synth", "--preset", "tiny", "--seed", "3", "--out", "cache",
         ],
+        0,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let ds_dir = std::fs::read_dir(dir.join("cache"))
         .unwrap()
         .next()
         .unwrap()
         .unwrap()
         .path();
-    let o = seds(
+    let o = seds_expect(
         &dir,
         &[
             "data",
@@ -150,12 +149,12 @@ fn data_synth_stats_and_show_draw_a_signer() {
             "--format",
             "json",
         ],
+        0,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let stats: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(stats.to_string().contains("vocab"), "{stats}");
     // SynthSign names videos `<split>-<sentence>-t<take>`.
-    let o = seds(
+    seds_expect(
         &dir,
         &[
             "data",
@@ -167,11 +166,11 @@ fn data_synth_stats_and_show_draw_a_signer() {
             "--frames",
             "6",
         ],
+        0,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_png_nontrivial(&dir.join("strip.png"));
     // An unknown video is a data error, not a panic.
-    let o = seds(
+    seds_expect(
         &dir,
         &[
             "data",
@@ -181,8 +180,8 @@ fn data_synth_stats_and_show_draw_a_signer() {
             "--out",
             "x.png",
         ],
+        7,
     );
-    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
 }
 
 #[test]
@@ -190,7 +189,7 @@ fn how2sign_layout_dataset_trains_one_epoch_through_run_and_passes_check() {
     let dir = scratch("how2sign");
     let root = dir.join("h2s");
     seds_data::write_how2sign_fixture(&root, 12, 2, 40).expect("fixture written");
-    let o = seds(
+    seds_expect(
         &dir,
         &[
             "data",
@@ -199,8 +198,8 @@ fn how2sign_layout_dataset_trains_one_epoch_through_run_and_passes_check() {
             "--source",
             "how2sign",
         ],
+        0,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     std::fs::write(
         dir.join("h2s.toml"),
         format!(
@@ -221,8 +220,7 @@ batch_size = 8
         ),
     )
     .unwrap();
-    let o = seds(&dir, &["run", "h2s.toml"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    seds_expect(&dir, &["run", "h2s.toml"], 0);
     let rows = query(
         &dir,
         "SELECT COUNT(*) AS n FROM metrics WHERE split = 'test' AND name = 't2v_r1'",
@@ -235,7 +233,7 @@ batch_size = 8
         .unwrap()
         .unwrap()
         .file_name();
-    let o = seds(
+    seds_expect(
         &dir,
         &[
             "data",
@@ -247,8 +245,8 @@ batch_size = 8
             "--out",
             "real.png",
         ],
+        0,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_png_nontrivial(&dir.join("real.png"));
     // A broken copy: one feature file removed is reported per video with exit code 7.
     let feats = root.join("features");
@@ -259,7 +257,7 @@ batch_size = 8
         .unwrap()
         .path();
     std::fs::remove_file(&victim).unwrap();
-    let o = seds(
+    let o = seds_expect(
         &dir,
         &[
             "data",
@@ -270,8 +268,8 @@ batch_size = 8
             "--format",
             "json",
         ],
+        7,
     );
-    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(report.to_string().contains("missing-features"), "{report}");
 }

@@ -30,8 +30,7 @@ name = "run-test"
 "loss.beta" = [0.0, 0.4]
 "#,
     );
-    let o = seds(&dir, &["run", "exp.toml"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    seds_expect(&dir, &["run", "exp.toml"], 0);
     assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&2));
     // Every run has train losses per epoch, dev and test metrics.
     let rows = query(
@@ -60,8 +59,7 @@ name = "run-test"
     );
 
     // A re-run finds nothing to do and changes nothing.
-    let o = seds(&dir, &["run", "exp.toml"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = seds_expect(&dir, &["run", "exp.toml"], 0);
     assert!(text(&o).contains("0 to run"), "{}", text(&o));
     let after = query(&dir, "SELECT COUNT(*) AS n FROM metrics")[0]["n"]
         .as_i64()
@@ -90,8 +88,7 @@ name = "run-test"
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows.len(), 1, "{}", text(&o));
     // Writes through `query` are refused.
-    let o = seds(&dir, &["query", "DELETE FROM runs"]);
-    assert_eq!(o.status.code(), Some(6), "{}", text(&o));
+    let o = seds_expect(&dir, &["query", "DELETE FROM runs"], 6);
     assert!(text(&o).contains("read-only"));
     assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&2));
 }
@@ -154,8 +151,7 @@ epochs = 6
     assert!(partial > 0, "metrics recorded before the kill are kept");
 
     // Re-run: only the killed cell runs again.
-    let o = seds(&dir, &["run", "exp.toml"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = seds_expect(&dir, &["run", "exp.toml"], 0);
     assert!(
         text(&o).contains("1 to run, 1 already completed"),
         "{}",
@@ -216,8 +212,7 @@ epochs = 8
         "the worker checkpointed before stopping"
     );
     // The same command resumes and completes it.
-    let o = seds(&dir, &["run", "exp.toml"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    seds_expect(&dir, &["run", "exp.toml"], 0);
     assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&1));
     assert_eq!(query(&dir, "SELECT attempt FROM runs")[0]["attempt"], 2);
 }

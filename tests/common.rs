@@ -28,6 +28,13 @@ pub fn seds(dir: &Path, args: &[&str]) -> Output {
         .expect("seds-lab runs")
 }
 
+/// Runs seds-lab like [`seds`] and asserts its exit code (printing its output when it differs).
+pub fn seds_expect(dir: &Path, args: &[&str], code: i32) -> Output {
+    let o = seds(dir, args);
+    assert_eq!(o.status.code(), Some(code), "{}", text(&o));
+    o
+}
+
 /// stdout + stderr as one string, for assertion messages.
 pub fn text(o: &Output) -> String {
     format!(

@@ -135,10 +135,7 @@ async fn run_input(store: &Store, s: &RunSummary) -> Result<RunInput, CliError> 
         git_commit: s.run.provenance.git_commit.clone(),
         git_dirty: s.run.provenance.git_dirty.unwrap_or(false),
         host: s.run.provenance.host.clone(),
-        duration_s: match (s.run.started_at, s.run.finished_at) {
-            (Some(a), Some(b)) => Some(b - a),
-            _ => None,
-        },
+        duration_s: super::runs::duration(s),
         log_path: log,
     })
 }

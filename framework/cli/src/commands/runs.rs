@@ -82,7 +82,8 @@ pub fn dispatch(db: &str, cmd: RunsCommand) -> CmdResult {
     })
 }
 
-fn duration(s: &RunSummary) -> Option<f64> {
+/// Wall time of a finished run, seconds.
+pub fn duration(s: &RunSummary) -> Option<f64> {
     match (s.run.started_at, s.run.finished_at) {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
