@@ -27,6 +27,9 @@ pub struct Evaluation {
     pub d: usize,
     /// CGAF sampled positions of the split's first video (when traced and fusion = cgaf).
     pub trace: Vec<TraceEntry>,
+    /// Dual-stream models only: ranks of each stream scored alone (`"pose"`, `"rgb"`), from
+    /// the same forward pass; they show what fusion adds over its own inputs.
+    pub stream_ranks: Vec<(String, RetrievalRanks)>,
 }
 
 /// Mean of the valid rows of each token matrix, `len x dim` row-major.
@@ -96,6 +99,7 @@ pub fn evaluate(
         texts.extend(token_matrices(&w, &l)?);
     }
     let mut videos: Vec<TokenMatrix> = Vec::with_capacity(nv);
+    let mut per_stream: [Vec<TokenMatrix>; 2] = [Vec::new(), Vec::new()];
     let mut tr = Vec::new();
     for start in (0..nv).step_by(gb) {
         let idx: Vec<usize> = (start..(start + gb).min(nv)).collect();
@@ -103,20 +107,27 @@ pub fn evaluate(
         if trace && start == 0 {
             ctx.trace = Some(Vec::new());
         }
-        let vt = model.video_tokens(&mut ctx, &vb)?;
+        let vt = model.video_tokens_with_streams(&mut ctx, &vb)?;
         if let Some(t) = ctx.trace.take() {
             tr = t;
         }
-        videos.extend(token_matrices(&vt.tokens, &vt.lens)?);
+        videos.extend(token_matrices(&vt.fused.tokens, &vt.fused.lens)?);
+        for (acc, s) in per_stream.iter_mut().zip(&vt.streams) {
+            acc.extend(token_matrices(&s.tokens, &s.lens)?);
+        }
     }
-    let scores = seds_nn::clcl_gallery_scores(
-        &videos,
-        &texts,
-        &model.clcl_options(),
-        model.logit_scale(),
-        gb,
-    )?;
-    let ranks = retrieval_ranks(&scores, ns, &split.video_sentence());
+    let score = |vs: &[TokenMatrix]| {
+        seds_nn::clcl_gallery_scores(vs, &texts, &model.clcl_options(), model.logit_scale(), gb)
+    };
+    let groups = split.video_sentence();
+    let scores = score(&videos)?;
+    let ranks = retrieval_ranks(&scores, ns, &groups);
+    let mut stream_ranks = Vec::new();
+    for (name, vs) in ["pose", "rgb"].into_iter().zip(&per_stream) {
+        if !vs.is_empty() {
+            stream_ranks.push((name.to_string(), retrieval_ranks(&score(vs)?, ns, &groups)));
+        }
+    }
     Ok(Evaluation {
         scores,
         n_sentences: ns,
@@ -125,6 +136,7 @@ pub fn evaluate(
         text_emb: pooled(&texts),
         d,
         trace: tr,
+        stream_ranks,
     })
 }
 

@@ -576,6 +576,14 @@ pub struct VideoTokens<T: Tape<f32, Cpu>> {
     pub lens: Vec<usize>,
 }
 
+/// Scoring tokens of a batch together with the per-stream tokens of a dual-stream model.
+pub struct StreamTokens {
+    /// What retrieval scores: fused for dual, else the single stream.
+    pub fused: VideoTokens<NoneTape>,
+    /// Dual-stream only: the pose and RGB stream tokens alone; empty for one stream.
+    pub streams: Vec<VideoTokens<NoneTape>>,
+}
+
 /// Host token matrices (one per batch item) of a `(B, N, d)` tensor with valid lengths.
 pub fn token_matrices(t: &T3, lens: &[usize]) -> Result<Vec<TokenMatrix>, NnError> {
     let (b, n, d) = *t.shape();
@@ -820,17 +828,35 @@ impl Seds {
         ctx: &mut Ctx,
         vb: &VideoBatch,
     ) -> Result<VideoTokens<NoneTape>, ModelError> {
-        let (fp, fr) = self.stream_tokens(ctx, vb, NoneTape);
-        let t = match (fp, fr) {
-            (Some(p), Some(r)) => self.fused(ctx, p, r, vb)?,
-            (Some(p), None) => p,
-            (None, Some(r)) => r,
-            (None, None) => return Err(ModelError::Config("model has no stream".into())),
-        };
+        Ok(self.video_tokens_with_streams(ctx, vb)?.fused)
+    }
+
+    /// Like [`Seds::video_tokens`], and for dual-stream models also the normalised tokens
+    /// of each stream alone (pose, then RGB) from the same forward pass.
+    pub fn video_tokens_with_streams(
+        &self,
+        ctx: &mut Ctx,
+        vb: &VideoBatch,
+    ) -> Result<StreamTokens, ModelError> {
         let (b, n, d) = (vb.len(), vb.max_clips + 1, self.dims.d);
-        Ok(VideoTokens {
+        let norm = |t: T2<NoneTape>| VideoTokens {
             tokens: l2norm(t).reshape_like(&(b, n, d)),
             lens: Self::video_lens(vb),
+        };
+        let (fp, fr) = self.stream_tokens(ctx, vb, NoneTape);
+        Ok(match (fp, fr) {
+            (Some(p), Some(r)) => {
+                let streams = vec![norm(p.clone()), norm(r.clone())];
+                StreamTokens {
+                    fused: norm(self.fused(ctx, p, r, vb)?),
+                    streams,
+                }
+            }
+            (Some(t), None) | (None, Some(t)) => StreamTokens {
+                fused: norm(t),
+                streams: Vec::new(),
+            },
+            (None, None) => return Err(ModelError::Config("model has no stream".into())),
         })
     }
 

@@ -96,6 +96,10 @@ pub struct TrainOutcome {
     pub selected_metrics: Metrics,
     /// Test metrics of the selected epoch.
     pub test: Metrics,
+    /// Dual-stream runs: test metrics of each stream scored alone at the selected epoch
+    /// (`"pose"`, `"rgb"`; logged as splits `test_pose`, `test_rgb`).
+    #[serde(default)]
+    pub test_streams: Vec<(String, Metrics)>,
     /// Best-on-test epoch and metrics (for comparison with published numbers only).
     pub best_test: Option<(usize, Metrics)>,
     /// Mean `loss_total` per epoch.
@@ -117,6 +121,19 @@ struct RunState {
     count: usize,
     selected_key: Option<(f64, f64)>,
     outcome: TrainOutcome,
+}
+
+/// Metric records of named values logged under `split` at one step and epoch.
+fn metric_records(split: &str, step: usize, epoch: usize, m: &Metrics) -> Vec<MetricRecord> {
+    m.iter()
+        .map(|(n, v)| MetricRecord {
+            name: n.clone(),
+            split: split.into(),
+            step: step as i64,
+            epoch: epoch as i64,
+            value: *v,
+        })
+        .collect()
 }
 
 fn sel_key(m: &Metrics) -> (f64, f64) {
@@ -614,8 +631,11 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
             let tm = metric_values(&test.ranks);
             let sel = if cfg.eval.select_on == SelectOn::Dev {
                 let dev = evaluate(&model, &data.dev, &tok, gb, max_clips, false)?;
-                sink.log_metrics(&records(&dev.ranks, "dev", step, ep))
-                    .map_err(sink_err)?;
+                let mut recs = records(&dev.ranks, "dev", step, ep);
+                for (name, r) in &dev.stream_ranks {
+                    recs.extend(records(r, &format!("dev_{name}"), step, ep));
+                }
+                sink.log_metrics(&recs).map_err(sink_err)?;
                 metric_values(&dev.ranks)
             } else {
                 tm.clone()
@@ -626,6 +646,11 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
                 st.outcome.selected_epoch = Some(epoch);
                 st.outcome.selected_metrics = sel;
                 st.outcome.test = tm.clone();
+                st.outcome.test_streams = test
+                    .stream_ranks
+                    .iter()
+                    .map(|(n, r)| (n.clone(), metric_values(r)))
+                    .collect();
                 if cfg.eval.export_scores {
                     artifacts = write_exports(run_dir, &data.test, &test, traced)?;
                 }
@@ -646,34 +671,19 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
         st.opt_t = opt.t;
         save_checkpoint(&ckpt, &model, &opt, &st, &cfg_json)?;
     }
-    // Final logging: test metrics of the selected epoch, best-on-test, artifacts.
+    // Final logging: test metrics of the selected epoch (fused, then each stream alone),
+    // best-on-test, artifacts.
     if let Some(e) = st.outcome.selected_epoch {
-        let recs: Vec<MetricRecord> = st
-            .outcome
-            .test
-            .iter()
-            .map(|(n, v)| MetricRecord {
-                name: n.clone(),
-                split: "test".into(),
-                step: st.global_step as i64,
-                epoch: e as i64,
-                value: *v,
-            })
-            .collect();
+        let gs = st.global_step;
+        let mut recs = metric_records("test", gs, e, &st.outcome.test);
+        for (name, m) in &st.outcome.test_streams {
+            recs.extend(metric_records(&format!("test_{name}"), gs, e, m));
+        }
         sink.log_metrics(&recs).map_err(sink_err)?;
     }
     if cfg.eval.log_best_on_test {
         if let Some((e, m)) = &st.outcome.best_test {
-            let recs: Vec<MetricRecord> = m
-                .iter()
-                .map(|(n, v)| MetricRecord {
-                    name: n.clone(),
-                    split: "test_best".into(),
-                    step: st.global_step as i64,
-                    epoch: *e as i64,
-                    value: *v,
-                })
-                .collect();
+            let recs = metric_records("test_best", st.global_step, *e, m);
             sink.log_metrics(&recs).map_err(sink_err)?;
         }
     }
