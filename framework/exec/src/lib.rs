@@ -11,5 +11,8 @@ pub mod local;
 pub mod plan;
 pub mod slurm;
 
-pub use local::{run_local, Event, LocalOptions, Progress, WorkItem, WorkerExit, PROGRESS_PREFIX};
+pub use local::{
+    run_local, threads_per_worker, Event, LocalOptions, Progress, WorkItem, WorkerExit,
+    PROGRESS_PREFIX,
+};
 pub use plan::{action_counts, plan_cells, Action, CellState, PlanItem};

@@ -115,6 +115,17 @@ pub struct LocalOptions {
     pub jobs: usize,
     /// Stop starting new cells after the first failure.
     pub fail_fast: bool,
+    /// Compute threads each worker may use (`RAYON_NUM_THREADS` in its environment, unless
+    /// the caller's environment already sets it); `None` leaves the worker's default (all
+    /// cores). See [`threads_per_worker`].
+    pub threads_per_worker: Option<usize>,
+}
+
+/// Threads per worker so that `jobs` parallel workers share `cores` without
+/// oversubscription: `None` for one job (the worker takes every core), else
+/// `max(1, cores / jobs)`.
+pub fn threads_per_worker(cores: usize, jobs: usize) -> Option<usize> {
+    (jobs > 1).then(|| (cores / jobs).max(1))
 }
 
 /// Runs every item in a worker process, `jobs` at a time, reporting events on `events`.
@@ -223,6 +234,11 @@ async fn run_worker(
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr))
         .kill_on_drop(false);
+    if let Some(n) = opts.threads_per_worker {
+        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            cmd.env("RAYON_NUM_THREADS", n.to_string());
+        }
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return WorkerExit::SpawnError(format!("{}: {e}", opts.program.display())),
@@ -295,7 +311,16 @@ mod tests {
             args: vec![path.display().to_string()],
             jobs: 2,
             fail_fast: false,
+            threads_per_worker: Some(1),
         }
+    }
+
+    #[test]
+    fn threads_are_split_between_parallel_workers() {
+        assert_eq!(threads_per_worker(2, 1), None);
+        assert_eq!(threads_per_worker(2, 2), Some(1));
+        assert_eq!(threads_per_worker(16, 3), Some(5));
+        assert_eq!(threads_per_worker(2, 4), Some(1));
     }
 
     fn items(dir: &std::path::Path, n: i64) -> Vec<WorkItem> {

@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Name of the checkpoint file in a run directory.
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
 
+/// Weights of the selected (best-on-dev) epoch, when the test split is scored only once at the
+/// end (`eval.log_best_on_test = false`).
+pub const BEST_WEIGHTS: &str = "best.safetensors";
+
 /// Errors of a training run.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -524,6 +528,11 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
     let traced = model.config().model.fusion == seds_config::Fusion::Cgaf
         && model.config().model.streams == seds_config::Streams::Dual;
     let mut artifacts: Vec<ArtifactRecord> = Vec::new();
+    let gb = cfg.eval.gallery_batch;
+    // The test split is scored every epoch only when it is needed every epoch: to select on
+    // it, or to log best-on-test. Otherwise once, at the end, with the selected weights.
+    let test_each_epoch = cfg.eval.select_on == SelectOn::Test || cfg.eval.log_best_on_test;
+    let best_path = run_dir.join(BEST_WEIGHTS);
     while st.epoch < epochs {
         let epoch = st.epoch;
         let plan = epoch_plan(&data.train, bs, epoch, cfg.seed);
@@ -625,8 +634,24 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
         st.sums.clear();
         st.count = 0;
         let every = cfg.train.eval_every.max(1);
-        if (epoch + 1) % every == 0 || epoch + 1 == epochs {
-            let gb = cfg.eval.gallery_batch;
+        if !test_each_epoch && ((epoch + 1) % every == 0 || epoch + 1 == epochs) {
+            // Select on dev; the test split is scored once, after training, with the weights
+            // of the selected epoch (kept in `best.safetensors`).
+            let dev = evaluate(&model, &data.dev, &tok, gb, max_clips, false)?;
+            let mut recs = records(&dev.ranks, "dev", step, ep);
+            for (name, r) in &dev.stream_ranks {
+                recs.extend(records(r, &format!("dev_{name}"), step, ep));
+            }
+            sink.log_metrics(&recs).map_err(sink_err)?;
+            let sel = metric_values(&dev.ranks);
+            let key = sel_key(&sel);
+            if st.selected_key.is_none_or(|k| key > k) {
+                model.params.save(&best_path, &[], &BTreeMap::new())?;
+                st.selected_key = Some(key);
+                st.outcome.selected_epoch = Some(epoch);
+                st.outcome.selected_metrics = sel;
+            }
+        } else if (epoch + 1) % every == 0 || epoch + 1 == epochs {
             let test = evaluate(&model, &data.test, &tok, gb, max_clips, traced)?;
             let tm = metric_values(&test.ranks);
             let sel = if cfg.eval.select_on == SelectOn::Dev {
@@ -671,6 +696,19 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
         st.opt_t = opt.t;
         save_checkpoint(&ckpt, &model, &opt, &st, &cfg_json)?;
     }
+    if !test_each_epoch && st.outcome.selected_epoch.is_some() && st.outcome.test.is_empty() {
+        model.params.load(&best_path)?;
+        let test = evaluate(&model, &data.test, &tok, gb, max_clips, traced)?;
+        st.outcome.test = metric_values(&test.ranks);
+        st.outcome.test_streams = test
+            .stream_ranks
+            .iter()
+            .map(|(n, r)| (n.clone(), metric_values(r)))
+            .collect();
+        if cfg.eval.export_scores {
+            artifacts = write_exports(run_dir, &data.test, &test, traced)?;
+        }
+    }
     // Final logging: test metrics of the selected epoch (fused, then each stream alone),
     // best-on-test, artifacts.
     if let Some(e) = st.outcome.selected_epoch {
@@ -712,6 +750,12 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
         kind: "checkpoint".into(),
         path: ckpt,
     });
+    if best_path.exists() {
+        artifacts.push(ArtifactRecord {
+            kind: "checkpoint".into(),
+            path: best_path,
+        });
+    }
     for a in &artifacts {
         sink.log_artifact(a).map_err(sink_err)?;
     }

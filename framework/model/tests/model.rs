@@ -434,3 +434,35 @@ fn config_errors_are_clear() {
     let (w, _) = m.text_tokens(&mut Ctx::eval(), &tb, NoneTape);
     assert!(w.as_vec().iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn test_scored_once_with_selected_weights_matches_scoring_every_epoch() {
+    let data = dataset(12);
+    let mut cfg = tiny_cfg();
+    cfg.train.batch_size = 4;
+    cfg.train.epochs = 3;
+    let run = |log_best: bool| {
+        let mut c = cfg.clone();
+        c.eval.log_best_on_test = log_best;
+        let dir = tempfile::tempdir().unwrap();
+        let sink = MemorySink::default();
+        let out = train_run(&c, &data, dir.path(), &sink, &AtomicBool::new(false)).unwrap();
+        (out, sink, dir)
+    };
+    let (every, s_every, _d1) = run(true);
+    let (once, s_once, d_once) = run(false);
+    assert_eq!(every.selected_epoch, once.selected_epoch);
+    assert_eq!(every.test, once.test, "same weights, same test metrics");
+    assert_eq!(every.test_streams, once.test_streams);
+    assert!(s_once.series("t2v_r1", "test_best").is_empty());
+    assert_eq!(s_every.series("t2v_r1", "test_best").len(), 1);
+    assert!(d_once.path().join("best.safetensors").exists());
+    assert!(d_once.path().join("scores_test.npy").exists());
+    // Dual stream: each stream alone is scored on dev every epoch and on test once.
+    assert_eq!(s_once.series("t2v_r1", "dev_pose").len(), 3);
+    assert_eq!(s_once.series("v2t_r1", "dev_rgb").len(), 3);
+    assert_eq!(s_once.series("t2v_r1", "test_pose").len(), 1);
+    assert_eq!(s_once.series("t2v_r1", "test_rgb").len(), 1);
+    let names: Vec<&str> = once.test_streams.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["pose", "rgb"]);
+}

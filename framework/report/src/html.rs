@@ -218,6 +218,31 @@ pub fn uncertainty_table(u: &UncertaintyTable) -> String {
     h
 }
 
+/// The per-stream table of dual-stream cells: fused R@1 against each stream of the same
+/// model scored alone, and the gain over the better stream.
+pub fn streams_table(rows: &[table::StreamRow]) -> String {
+    let mut h = String::from("<table class=\"streams\">\n<tr><th class=\"name\" rowspan=\"2\">cell</th><th rowspan=\"2\">seeds</th><th colspan=\"4\">T2V R@1</th><th colspan=\"4\">V2T R@1</th></tr>\n<tr><th>fused</th><th>pose</th><th>RGB</th><th>gain</th><th>fused</th><th>pose</th><th>RGB</th><th>gain</th></tr>\n");
+    for r in rows {
+        let g = r.gain();
+        let _ = write!(
+            h,
+            "<tr><td class=\"name\">{}</td><td>{}</td>",
+            escape(&r.name),
+            r.seeds
+        );
+        for i in 0..2 {
+            let _ = write!(
+                h,
+                "<td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:+.1}</td>",
+                r.fused[i], r.pose[i], r.rgb[i], g[i]
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    h
+}
+
 /// The config table: only keys whose values differ between cells.
 pub fn config_table(cells: &[CellInput]) -> String {
     let keys = table::differing_params(cells);

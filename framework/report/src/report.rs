@@ -278,6 +278,11 @@ pub fn write_report_with(
     b.push_str("<a href=\"#config\">config</a><a href=\"#runs\">runs</a></nav>\n");
     b.push_str("<h2 id=\"results\">Results (test split)</h2>\n<p class=\"note\">Mean ± sample std over seeds; R@K in %, MedR in ranks (lower is better); bold = best in column; seeds = runs with test metrics / runs.</p>\n");
     b.push_str(&html::results_table(&summary));
+    let streams = table::stream_rows(&input.cells);
+    if !streams.is_empty() {
+        b.push_str("<h2 id=\"streams\">What fusion adds</h2>\n<p class=\"note\">Dual-stream cells: test R@1 of the fused scores and of each stream of the same model scored alone (mean over seeds, selected epoch); gain = fused − better stream, in points.</p>\n");
+        b.push_str(&html::streams_table(&streams));
+    }
     b.push_str("<h2 id=\"uncertainty\">Uncertainty</h2>\n");
     b.push_str(&html::uncertainty_table(&unc));
     if !metric_figs.is_empty() || !sweep_figs.is_empty() || !ablation_figs.is_empty() {

@@ -324,6 +324,66 @@ pub fn uncertainty(input: &ReportInput, resamples: usize, seed: u64) -> Uncertai
     }
 }
 
+/// What fusion adds in one dual-stream cell: R@1 of the fused scores against each of the same
+/// model's streams scored alone (final metrics `test.*`, `test_pose.*`, `test_rgb.*`), mean
+/// over seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamRow {
+    /// Cell name.
+    pub name: String,
+    /// Seeds that have all three scores.
+    pub seeds: usize,
+    /// `[T2V, V2T]` R@1 of the fused scores.
+    pub fused: [f64; 2],
+    /// `[T2V, V2T]` R@1 of the pose stream alone.
+    pub pose: [f64; 2],
+    /// `[T2V, V2T]` R@1 of the RGB stream alone.
+    pub rgb: [f64; 2],
+}
+
+impl StreamRow {
+    /// Fused minus the better stream, `[T2V, V2T]`, in points.
+    pub fn gain(&self) -> [f64; 2] {
+        [0, 1].map(|i| self.fused[i] - self.pose[i].max(self.rgb[i]))
+    }
+}
+
+/// One [`StreamRow`] per cell whose runs recorded per-stream test metrics (dual-stream
+/// cells); seeds lacking any of the six values are left out.
+pub fn stream_rows(cells: &[CellInput]) -> Vec<StreamRow> {
+    const SPLITS: [&str; 3] = ["test", "test_pose", "test_rgb"];
+    cells
+        .iter()
+        .filter_map(|c| {
+            let per_run: Vec<[f64; 6]> = c
+                .runs
+                .iter()
+                .filter_map(|r| {
+                    let mut v = [0.0; 6];
+                    for (i, split) in SPLITS.iter().enumerate() {
+                        for (j, dir) in ["t2v", "v2t"].iter().enumerate() {
+                            v[2 * i + j] = *r.final_metrics.get(&format!("{split}.{dir}_r1"))?;
+                        }
+                    }
+                    Some(v)
+                })
+                .collect();
+            if per_run.is_empty() {
+                return None;
+            }
+            let n = per_run.len() as f64;
+            let mean = |k: usize| per_run.iter().map(|v| v[k]).sum::<f64>() / n;
+            Some(StreamRow {
+                name: c.name.clone(),
+                seeds: per_run.len(),
+                fused: [mean(0), mean(1)],
+                pose: [mean(2), mean(3)],
+                rgb: [mean(4), mean(5)],
+            })
+        })
+        .collect()
+}
+
 /// Config keys whose value differs between cells (absence counts as a value), sorted.
 pub fn differing_params(cells: &[CellInput]) -> Vec<String> {
     let keys: BTreeSet<&String> = cells.iter().flat_map(|c| c.params.keys()).collect();
@@ -381,6 +441,40 @@ mod tests {
         assert_eq!(best[3], vec![0, 1]); // MedR: a = 4.0 (mean of 3, 5) ties b = 4.0, lower is better
         assert!(best[4].is_empty()); // no V2T metrics at all
         assert_eq!(fmt_mean_std(&r1, 1), "15.0 ± 7.1");
+    }
+
+    #[test]
+    fn stream_rows_average_seeds_and_skip_single_stream_cells() {
+        let dual_run = |seed: u64, base: f64| {
+            let mut r = run(seed, base, 1.0);
+            for (split, off) in [("test", 0.0), ("test_pose", -10.0), ("test_rgb", -4.0)] {
+                r.final_metrics
+                    .insert(format!("{split}.t2v_r1"), base + off);
+                r.final_metrics
+                    .insert(format!("{split}.v2t_r1"), base + off + 1.0);
+            }
+            r
+        };
+        let cells = vec![
+            CellInput {
+                name: "dual".into(),
+                runs: vec![dual_run(1, 60.0), dual_run(2, 70.0)],
+                ..Default::default()
+            },
+            CellInput {
+                name: "rgb-only".into(),
+                runs: vec![run(1, 50.0, 2.0)],
+                ..Default::default()
+            },
+        ];
+        let rows = stream_rows(&cells);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!((r.name.as_str(), r.seeds), ("dual", 2));
+        assert_eq!(r.fused, [65.0, 66.0]);
+        assert_eq!(r.pose, [55.0, 56.0]);
+        assert_eq!(r.rgb, [61.0, 62.0]);
+        assert_eq!(r.gain(), [4.0, 4.0]);
     }
 
     #[test]

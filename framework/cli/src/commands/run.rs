@@ -248,11 +248,14 @@ async fn run_async(db: &str, exp: &Experiment, args: &RunArgs) -> CmdResult {
     if args.force {
         worker_args.push("--force".into());
     }
+    let jobs = args.jobs.unwrap_or(exp.executor.jobs).max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = LocalOptions {
         program,
         args: worker_args,
-        jobs: args.jobs.unwrap_or(exp.executor.jobs).max(1),
+        jobs,
         fail_fast: args.fail_fast || exp.executor.fail_fast,
+        threads_per_worker: seds_exec::threads_per_worker(cores, jobs),
     };
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
