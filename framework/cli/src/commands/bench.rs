@@ -166,6 +166,8 @@ fn check_cuda(a: &BenchArgs) -> CmdResult {
         DeviceSpec::Cpu => "cuda".to_string(),
         DeviceSpec::Cuda(_) => a.device.clone(),
     };
+    // Refuse a CUDA check in a build without CUDA before announcing any work.
+    check_device(&device).map_err(CliError::other)?;
     let mut table = Table::new([
         "preset",
         "device",
