@@ -16,9 +16,10 @@
 # Device call:  run(command="bash scripts/cuda/gpu-check.sh", carry=["target/cuda-carry"],
 #                   timeout_s=600)
 #
-# The seds-lab subcommands/flags below (bench --device, run --set train.device=cuda,
-# bench --check-cuda) are what the CLI is expected to offer once CUDA support lands in
-# seds-model; ADJUST the commands in the "commands" section once they are implemented.
+# The seds-lab commands it runs (the "commands" section below) are implemented in a
+# `--features cuda` build: `bench --check-cuda --size S` (CPU-vs-CUDA agreement of tokens, loss
+# components and gradients; exit 1 above the relative tolerance), `bench --device cuda --size S`
+# and `run FILE --set train.device=cuda`. They have not run on a GPU yet (docs/gpu.md).
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -143,7 +144,7 @@ done
 ((libs_ok)) && record "libraries" "PASS" ||
   record "libraries" "FAIL (unresolved library or libcuda stub, see ldd above)"
 
-# ---- commands: ADJUST to the CLI once CUDA support is implemented ----------------------------
+# ---- commands (seds-lab's CUDA flags, see docs/gpu.md) ---------------------------------------
 export RUST_BACKTRACE=1
 SIZES_BENCH=(tiny small paper)
 SIZES_TRAIN=(tiny paper)
@@ -151,17 +152,24 @@ SIZES_TRAIN=(tiny paper)
 bench_cuda() { # size
   "$BIN" bench --device cuda --size "$1" --steps 5
 }
-check_cuda() { # size: CPU-vs-CUDA forward agreement (future subcommand/flag)
+check_cuda() { # size: CPU-vs-CUDA agreement (tokens, loss components, gradients); exit 1 above 1e-3
   "$BIN" bench --check-cuda --size "$1"
 }
 train_cuda() { # size -> prints the run's per-epoch loss lines; checks the loss falls
   local size="$1" log="$scratch/train-$1.log"
-  "$BIN" run scripts/cuda/gpu-check.toml \
+  "$BIN" --db "$scratch/seds-lab-$size.db" run scripts/cuda/gpu-check.toml \
     --set "model.size=$size" --set "train.device=cuda" \
     --set "data.cache_dir=$scratch/cache" --runs-dir "$scratch/runs-$size" --force 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
-  ((rc == 0)) || return "$rc"
-  # `seds-lab run` prints "  run N: epoch E/K done, loss X" when stdout is not a terminal.
+  if ((rc != 0)); then
+    # the cell's own error (e.g. "no usable CUDA device") is in its worker.log, under scratch
+    for w in "$scratch/runs-$size"/*/worker.log; do
+      [[ -f "$w" ]] && { echo "--- $w (last 40 lines)"; tail -n 40 "$w"; }
+    done
+    return "$rc"
+  fi
+  # `seds-lab run` prints "  run N: epoch E/K done, loss X" when stdout is not a terminal; X is
+  # the loss of the epoch's last step.
   awk '/epoch [0-9]+\/[0-9]+ done, loss/ { v = $NF; if (n == 0) first = v; last = v; n++ }
        END { if (n < 2) { print "loss check: fewer than 2 epochs logged"; exit 3 }
              printf "loss check: first %s last %s over %d epochs\n", first, last, n

@@ -1,9 +1,14 @@
 //! Benchmarks: training throughput, per-module forward/backward times (NoneTape vs tape),
-//! gallery scoring throughput, peak memory (VmHWM) and analytic matmul FLOPs per step.
+//! gallery scoring throughput, peak memory (VmHWM) and analytic matmul FLOPs per step, on any
+//! device ([`bench`] on the CPU, [`bench_device`] by device name, [`bench_on`] generic).
+//! Timings wait for the device (`Synchronize`) before and after each timed section, so they
+//! are meaningful on asynchronous devices (CUDA) too; gallery scoring runs on the host.
 
+use crate::device::{with_device, DeviceError, DeviceFn, ModelDevice};
 use crate::model::{Ctx, Seds};
 use crate::ops::T0;
 use crate::optim::{OptConfig, OptState};
+use crate::params::T2;
 use crate::preset::{with_preset, Dims, Preset, PresetFn};
 use dfdx::prelude::*;
 use seds_config::{ModelSize, RunConfig};
@@ -34,6 +39,8 @@ pub struct ModuleTime {
 pub struct BenchReport {
     /// Preset name.
     pub preset: &'static str,
+    /// Device the model ran on (`cpu`, `cuda:N`).
+    pub device: String,
     /// Batch size.
     pub batch: usize,
     /// Frames per video.
@@ -64,8 +71,8 @@ impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "preset {} | batch {} | {} frames, {} clips | {} params",
-            self.preset, self.batch, self.frames, self.clips, self.num_params
+            "preset {} | {} | batch {} | {} frames, {} clips | {} params",
+            self.preset, self.device, self.batch, self.frames, self.clips, self.num_params
         )?;
         writeln!(
             f,
@@ -159,9 +166,13 @@ pub fn random_split(
     s
 }
 
-fn time<R>(f: impl FnOnce() -> R) -> (R, f64) {
+/// Runs `f` and times it, waiting for `dev`'s queued work before and after (a no-op on the
+/// CPU), so asynchronous devices are timed by completion.
+fn time<D: ModelDevice, R>(dev: &D, f: impl FnOnce() -> R) -> (R, f64) {
+    let _ = dev.try_synchronize();
     let t = Instant::now();
     let r = f();
+    let _ = dev.try_synchronize();
     (r, t.elapsed().as_secs_f64())
 }
 
@@ -202,7 +213,9 @@ fn pose_gflop(d: &Dims, b: usize, t: usize, nm: usize, window: usize) -> f64 {
     g / 1e9
 }
 
-struct Run {
+struct Run<D> {
+    dev: D,
+    device: String,
     size: ModelSize,
     steps: usize,
     batch: usize,
@@ -210,9 +223,10 @@ struct Run {
     clips: usize,
 }
 
-impl PresetFn for Run {
+impl<D: ModelDevice> PresetFn for Run<D> {
     type Out = BenchReport;
     fn run<P: Preset>(self) -> BenchReport {
+        let dev = self.dev.clone();
         let d = Dims::of::<P>();
         let mut cfg = RunConfig::default();
         cfg.model.size = self.size;
@@ -226,7 +240,8 @@ impl PresetFn for Run {
             crate::RGB_DIM,
             1,
         );
-        let mut model = Seds::new(d, &cfg, crate::RGB_DIM, window).expect("default config builds");
+        let mut model =
+            Seds::new_on(self.dev, d, &cfg, crate::RGB_DIM, window).expect("default config builds");
         let idx: Vec<usize> = (0..split.videos.len()).collect();
         let tok = Tokenizer::from_split(&split);
         let tb = text_batch(&split, &tok, &idx, model.max_words());
@@ -249,7 +264,7 @@ impl PresetFn for Run {
             clip: 1.0,
         };
         let mut opt = OptState::new(&model.params);
-        let mut step = |model: &mut Seds| {
+        let mut step = |model: &mut Seds<D>| {
             let mut ctx = Ctx::eval();
             let (loss, _) = model.loss(&mut ctx, &batch).expect(BENCH_OK);
             let mut grads = loss.backward();
@@ -265,7 +280,7 @@ impl PresetFn for Run {
             opt.step(&mut model.params, &mut g, 1e-4, 1e-4, &oc);
         };
         step(&mut model);
-        let (_, dt) = time(|| {
+        let (_, dt) = time(&dev, || {
             for _ in 0..self.steps {
                 step(&mut model);
             }
@@ -276,15 +291,15 @@ impl PresetFn for Run {
         let mut ctx = Ctx::eval();
         // Pose encoder.
         let (enc, ptower) = model.pose.as_ref().expect("dual stream");
-        let (_, f0) = time(|| {
+        let (_, f0) = time(&dev, || {
             let x = enc.frames(p, &vb, NoneTape);
             enc.clips(p, &vb, x, window)
         });
-        let (o, f1) = time(|| {
-            let x = enc.frames(p, &vb, OwnedTape::<f32, Cpu>::default());
+        let (o, f1) = time(&dev, || {
+            let x = enc.frames(p, &vb, OwnedTape::<f32, D>::default());
             enc.clips(p, &vb, x, window)
         });
-        let (_, bw) = time(|| o.sum::<(), _>().backward());
+        let (_, bw) = time(&dev, || o.sum::<(), _>().backward());
         modules.push(ModuleTime {
             module: "pose",
             fwd_notape_s: f0,
@@ -292,18 +307,18 @@ impl PresetFn for Run {
             bwd_s: bw,
             gflop_fwd: pose_gflop(&d, b, tm, nm, window),
         });
-        let clips: crate::params::T2 = enc.clips(p, &vb, enc.frames(p, &vb, NoneTape), window);
+        let clips: T2<D> = enc.clips(p, &vb, enc.frames(p, &vb, NoneTape), window);
         let rgb = crate::params::host2(&p.dev, vb.rgb.clone(), b * nm, crate::RGB_DIM);
         let rtower = model.rgb.as_ref().expect("dual stream");
-        let (_, f0) = time(|| {
+        let (_, f0) = time(&dev, || {
             let _ = ptower.fwd(p, &mut ctx, clips.clone(), b, nm, &vb.clip_len);
             rtower.fwd(p, &mut ctx, rgb.clone(), b, nm, &vb.clip_len)
         });
-        let (o, f1) = time(|| {
+        let (o, f1) = time(&dev, || {
             let a = ptower.fwd(
                 p,
                 &mut ctx,
-                clips.retaped::<OwnedTape<f32, Cpu>>(),
+                clips.retaped::<OwnedTape<f32, D>>(),
                 b,
                 nm,
                 &vb.clip_len,
@@ -311,14 +326,14 @@ impl PresetFn for Run {
             let r = rtower.fwd(
                 p,
                 &mut ctx,
-                rgb.retaped::<OwnedTape<f32, Cpu>>(),
+                rgb.retaped::<OwnedTape<f32, D>>(),
                 b,
                 nm,
                 &vb.clip_len,
             );
             a + r
         });
-        let (_, bw) = time(|| o.sum::<(), _>().backward());
+        let (_, bw) = time(&dev, || o.sum::<(), _>().backward());
         let tg = tower_gflop(&d, b, n, d.frame, d.w, d.layers, d.mlp)
             + tower_gflop(&d, b, n, crate::RGB_DIM, d.w, d.layers, d.mlp);
         modules.push(ModuleTime {
@@ -329,13 +344,13 @@ impl PresetFn for Run {
             gflop_fwd: tg,
         });
         // Text.
-        let (_, f0) = time(|| model.text_tokens(&mut ctx, &tb, NoneTape));
-        let (o, f1) = time(|| {
+        let (_, f0) = time(&dev, || model.text_tokens(&mut ctx, &tb, NoneTape));
+        let (o, f1) = time(&dev, || {
             model
-                .text_tokens(&mut ctx, &tb, OwnedTape::<f32, Cpu>::default())
+                .text_tokens(&mut ctx, &tb, OwnedTape::<f32, D>::default())
                 .0
         });
-        let (_, bw) = time(|| o.sum::<(), _>().backward());
+        let (_, bw) = time(&dev, || o.sum::<(), _>().backward());
         let xg = tower_gflop(&d, b, l, 0, d.tw, d.tlayers, d.tmlp);
         modules.push(ModuleTime {
             module: "text",
@@ -347,22 +362,22 @@ impl PresetFn for Run {
         // CGAF + fusion.
         let fp = ptower.fwd(p, &mut ctx, clips.clone(), b, nm, &vb.clip_len);
         let fr = rtower.fwd(p, &mut ctx, rgb.clone(), b, nm, &vb.clip_len);
-        let (_, f0) = time(|| {
+        let (_, f0) = time(&dev, || {
             model
                 .fused(&mut ctx, fp.clone(), fr.clone(), &vb)
                 .expect(BENCH_OK)
         });
-        let (o, f1) = time(|| {
+        let (o, f1) = time(&dev, || {
             model
                 .fused(
                     &mut ctx,
-                    fp.retaped::<OwnedTape<f32, Cpu>>(),
+                    fp.retaped::<OwnedTape<f32, D>>(),
                     fr.retaped(),
                     &vb,
                 )
                 .expect(BENCH_OK)
         });
-        let (_, bw) = time(|| o.sum::<(), _>().backward());
+        let (_, bw) = time(&dev, || o.sum::<(), _>().backward());
         let bn = (b * n) as f64;
         let dd = d.d as f64;
         let keys: usize = cfg.model.cgaf_keys.iter().sum();
@@ -381,10 +396,10 @@ impl PresetFn for Run {
             gflop_fwd: cg,
         });
         // Losses (from fixed tokens).
-        let (_, f0) = time(|| model.loss(&mut ctx, &batch).expect(BENCH_OK).1);
-        let (lt, f1) = time(|| model.loss(&mut ctx, &batch).expect(BENCH_OK));
-        let (_, bw) = time(|| {
-            let l: T0<OwnedTape<f32, Cpu>> = lt.0;
+        let (_, f0) = time(&dev, || model.loss(&mut ctx, &batch).expect(BENCH_OK).1);
+        let (lt, f1) = time(&dev, || model.loss(&mut ctx, &batch).expect(BENCH_OK));
+        let (_, bw) = time(&dev, || {
+            let l: T0<D, OwnedTape<f32, D>> = lt.0;
             l.backward()
         });
         let lg = (4.0 * 2.0 * bn * (b * l) as f64 * dd + 2.0 * bn * bn * dd) / 1e9;
@@ -400,7 +415,7 @@ impl PresetFn for Run {
         let vt = model.video_tokens(&mut ctx, &vb).expect(BENCH_OK);
         let (w, wl) = model.text_tokens(&mut ctx, &tb, NoneTape);
         let reps = 3;
-        let (_, gs) = time(|| {
+        let (_, gs) = time(&dev, || {
             for _ in 0..reps {
                 let _ = model.score(&vt, &w, &wl, b);
             }
@@ -413,6 +428,7 @@ impl PresetFn for Run {
             + lg;
         BenchReport {
             preset: d.name,
+            device: self.device,
             batch: b,
             frames: self.frames,
             clips: nm,
@@ -429,9 +445,50 @@ impl PresetFn for Run {
     }
 }
 
-/// Benchmarks preset `size` with `steps` timed training steps on random batches of `batch`
-/// videos of `frames` frames and `clips` clips (window 16, stride spread).
+/// Benchmarks preset `size` on the CPU with `steps` timed training steps on random batches of
+/// `batch` videos of `frames` frames and `clips` clips (window 16, stride spread).
 pub fn bench(
+    size: ModelSize,
+    steps: usize,
+    batch: usize,
+    frames: usize,
+    clips: usize,
+) -> BenchReport {
+    let dev = Cpu::seed_from_u64(RunConfig::default().seed);
+    bench_on(dev, "cpu", size, steps, batch, frames, clips)
+}
+
+/// [`bench`] on the device named `device` (`"cpu"`, `"cuda"`, `"cuda:N"`), opened through
+/// [`crate::device::with_device`]; errors when the device cannot be used.
+pub fn bench_device(
+    device: &str,
+    size: ModelSize,
+    steps: usize,
+    batch: usize,
+    frames: usize,
+    clips: usize,
+) -> Result<BenchReport, DeviceError> {
+    struct OnDev<'a>(&'a str, ModelSize, [usize; 4]);
+    impl DeviceFn for OnDev<'_> {
+        type Out = BenchReport;
+        fn run<D: ModelDevice>(self, dev: D) -> BenchReport {
+            let [steps, batch, frames, clips] = self.2;
+            bench_on(dev, self.0, self.1, steps, batch, frames, clips)
+        }
+    }
+    let spec = crate::device::check_device(device)?;
+    let name = spec.to_string();
+    with_device(
+        device,
+        RunConfig::default().seed,
+        OnDev(&name, size, [steps, batch, frames, clips]),
+    )
+}
+
+/// [`bench`] on an opened device `dev` (`device` names it in the report).
+pub fn bench_on<D: ModelDevice>(
+    dev: D,
+    device: &str,
     size: ModelSize,
     steps: usize,
     batch: usize,
@@ -441,6 +498,8 @@ pub fn bench(
     with_preset(
         size,
         Run {
+            dev,
+            device: device.to_string(),
             size,
             steps: steps.max(1),
             batch: batch.max(2),

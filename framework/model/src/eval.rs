@@ -76,9 +76,9 @@ pub fn records(r: &RetrievalRanks, split: &str, step: i64, epoch: i64) -> Vec<Me
 
 /// Scores every video of `split` against every unique sentence: encoders run in batches of
 /// `gb` (videos capped at `max_clips` clips), scoring is seds-nn's gallery scorer in tiles of
-/// `gb` x `gb`.
-pub fn evaluate(
-    model: &Seds,
+/// `gb` x `gb`. The encoders run on the model's device; scoring runs on the host.
+pub fn evaluate<D: Device<f32>>(
+    model: &Seds<D>,
     split: &Split,
     tok: &Tokenizer,
     gb: usize,

@@ -1,5 +1,6 @@
 //! seds-model: the SEDS model (pose + RGB dual-stream encoder, CGAF fusion, CLCL losses),
-//! its trainer and retrieval evaluation, written on dfdx 0.13 (CPU).
+//! its trainer and retrieval evaluation, written on dfdx 0.13, generic over the dfdx device
+//! (the CPU always; CUDA in builds with the `cuda` feature, see docs/gpu.md).
 //!
 //! - [`preset`]: size presets (compile-time dimension constants) and their runtime dispatch.
 //! - [`params`]: the parameter store, basic layers and safetensors checkpoints.
@@ -11,6 +12,14 @@
 //! - [`eval`]: gallery scoring, metrics, `.npy` export.
 //! - [`train`]: `train_run` with checkpoints, resume, cancellation and exports.
 //! - [`bench`]: throughput / per-module timing / FLOPs report.
+//! - [`device`]: `"cpu"` / `"cuda"` / `"cuda:N"` parsing, opening (the one place that opens
+//!   CUDA, panic-safe) and run-time dispatch of device-generic code ([`device::with_device`]).
+//! - [`check`]: the CPU-vs-device forward agreement check.
+//!
+//! Devices: the model types take the device as a type parameter with the CPU as default
+//! (`Seds<D = Cpu>`, `Params<D = Cpu>`, tensor aliases `T2<D = Cpu, T = NoneTape>`), so CPU
+//! code reads as before; `train.device` picks the device at run time ([`train_run`]). The
+//! optimiser and gallery scoring work on host vectors whatever the device.
 //!
 //! Design note: parameters are runtime-shaped dfdx tensors held in one store (not const-shaped
 //! dfdx `Module`s): the presets' dimensions are compile-time constants ([`preset::Preset`]),
@@ -26,6 +35,8 @@
 //! seds-data's. This crate keeps the projections in its parameter store and wires them.
 
 pub mod bench;
+pub mod check;
+pub mod device;
 pub mod eval;
 pub mod model;
 pub mod ops;
@@ -35,7 +46,9 @@ pub mod pose;
 pub mod preset;
 pub mod train;
 
-pub use bench::{bench, BenchReport};
+pub use bench::{bench, bench_device, bench_on, BenchReport};
+pub use check::{forward_agreement, AgreementReport, CheckShape};
+pub use device::{with_device, DeviceError, DeviceFn, DeviceSpec, ModelDevice};
 pub use eval::{evaluate, Evaluation};
 pub use model::{Ctx, LossParts, Seds};
 pub use preset::{Dims, Paper, Preset, Small, Tiny, RGB_DIM};

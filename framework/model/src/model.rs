@@ -35,7 +35,7 @@ impl Ctx {
             trace: None,
         }
     }
-    fn dropout<T: Tape<f32, Cpu>>(&mut self, dev: &Cpu, x: T2<T>) -> T2<T> {
+    fn dropout<D: Device<f32>, T: Tape<f32, D>>(&mut self, dev: &D, x: T2<D, T>) -> T2<D, T> {
         if self.drop <= 0.0 {
             return x;
         }
@@ -82,7 +82,13 @@ struct Block {
 }
 
 impl Block {
-    fn new(p: &mut Params, name: &str, w: usize, heads: usize, mlp: usize) -> Self {
+    fn new<D: Device<f32>>(
+        p: &mut Params<D>,
+        name: &str,
+        w: usize,
+        heads: usize,
+        mlp: usize,
+    ) -> Self {
         Block {
             ln1: Ln::new(p, &format!("{name}.ln1"), w),
             attn: Mha::new(p, &format!("{name}.attn"), w, heads),
@@ -91,15 +97,15 @@ impl Block {
             fc2: Lin::new(p, &format!("{name}.fc2"), mlp, w),
         }
     }
-    fn fwd<T: Tape<f32, Cpu>>(
+    fn fwd<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         ctx: &mut Ctx,
-        x: T2<T>,
+        x: T2<D, T>,
         b: usize,
         s: usize,
         valid: &[usize],
-    ) -> T2<T> {
+    ) -> T2<D, T> {
         let a = self
             .attn
             .fwd(p, self.ln1.fwd(p, x.with_empty_tape()), b, s, valid);
@@ -125,7 +131,7 @@ pub struct Tower {
 }
 
 impl Tower {
-    fn new(p: &mut Params, name: &str, input: usize, d: &Dims) -> Self {
+    fn new<D: Device<f32>>(p: &mut Params<D>, name: &str, input: usize, d: &Dims) -> Self {
         Tower {
             inp: Lin::new(p, &format!("{name}.in"), input, d.w),
             cls: p.add(&format!("{name}.cls"), 1, d.w, Init::Normal(0.02), false),
@@ -145,28 +151,28 @@ impl Tower {
         }
     }
     /// [`Tower::fwd`] for diagnostics and benchmarks outside the crate.
-    pub fn fwd_public<T: Tape<f32, Cpu>>(
+    pub fn fwd_public<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         ctx: &mut Ctx,
-        x: T2<T>,
+        x: T2<D, T>,
         b: usize,
         nm: usize,
         clip_len: &[usize],
-    ) -> T2<T> {
+    ) -> T2<D, T> {
         self.fwd(p, ctx, x, b, nm, clip_len)
     }
 
     /// `x`: `(B*Nm, input)` clip features; returns `(B*(Nm+1), d)` tokens (CLS first).
-    pub(crate) fn fwd<T: Tape<f32, Cpu>>(
+    pub(crate) fn fwd<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         ctx: &mut Ctx,
-        x: T2<T>,
+        x: T2<D, T>,
         b: usize,
         nm: usize,
         clip_len: &[usize],
-    ) -> T2<T> {
+    ) -> T2<D, T> {
         let w = self.w;
         let s = nm + 1;
         let h = self.inp.fwd(p, x).reshape_like(&(b, nm, w));
@@ -198,7 +204,7 @@ struct TextEnc {
 }
 
 impl TextEnc {
-    fn new(p: &mut Params, d: &Dims) -> Self {
+    fn new<D: Device<f32>>(p: &mut Params<D>, d: &Dims) -> Self {
         TextEnc {
             emb: p.add("text.emb", d.vocab, d.tw, Init::Normal(0.02), false),
             pos: p.add("text.pos", d.max_words, d.tw, Init::Normal(0.01), false),
@@ -213,13 +219,13 @@ impl TextEnc {
         }
     }
     /// Word tokens `(B*L, d)` (L clamped to the preset's positions).
-    fn fwd<T: Tape<f32, Cpu>>(
+    fn fwd<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         ctx: &mut Ctx,
         tb: &TextBatch,
         tape: T,
-    ) -> (T2<T>, usize) {
+    ) -> (T2<D, T>, usize) {
         let b = tb.len();
         let l_in = tb.max_tokens;
         let l = l_in.min(self.max_words);
@@ -283,7 +289,7 @@ pub(crate) struct MlpFuse {
 }
 
 impl MlpFuse {
-    fn new(p: &mut Params, d: &Dims) -> Self {
+    fn new<D: Device<f32>>(p: &mut Params<D>, d: &Dims) -> Self {
         MlpFuse {
             l1: Lin::new(p, "fuse.l1", d.d2, d.d4),
             l2: Lin::new(p, "fuse.l2", d.d4, d.d2),
@@ -291,12 +297,17 @@ impl MlpFuse {
             ln: Ln::new(p, "fuse.ln", d.d),
         }
     }
-    fn fwd<T: Tape<f32, Cpu>>(&self, p: &Params, a: T2<T>, b: T2<T>) -> T2<T> {
+    fn fwd<D: Device<f32>, T: Tape<f32, D>>(
+        &self,
+        p: &Params<D>,
+        a: T2<D, T>,
+        b: T2<D, T>,
+    ) -> T2<D, T> {
         let w = MlpFuseW {
-            l1: self.l1.tensors::<T>(p),
-            l2: self.l2.tensors::<T>(p),
-            l3: self.l3.tensors::<T>(p),
-            ln: self.ln.tensors::<T>(p),
+            l1: self.l1.tensors::<D, T>(p),
+            l2: self.l2.tensors::<D, T>(p),
+            l3: self.l3.tensors::<D, T>(p),
+            ln: self.ln.tensors::<D, T>(p),
         };
         mlp_fusion(w, a, b)
     }
@@ -330,13 +341,19 @@ pub fn mlp_fusion<E: Dtype, D: Device<E>, T: Tape<E, D>>(
 }
 
 impl Cgaf {
-    fn new(p: &mut Params, d: &Dims, keys: &[usize], intra: bool, rho: ReferenceOffsets) -> Self {
+    fn new<D: Device<f32>>(
+        p: &mut Params<D>,
+        d: &Dims,
+        keys: &[usize],
+        intra: bool,
+        rho: ReferenceOffsets,
+    ) -> Self {
         let h = d.cgaf_heads;
         let layers = keys
             .iter()
             .enumerate()
             .map(|(li, &k)| {
-                let mk = |p: &mut Params, br: &str| {
+                let mk = |p: &mut Params<D>, br: &str| {
                     let n = format!("cgaf.l{li}.{br}");
                     // One offset per head and sample; own-modality samples (intra) sit at the
                     // same positions (seds-nn's deformable attention).
@@ -371,32 +388,32 @@ impl Cgaf {
     /// intra): the projections come from the store, the sampling and attention core is
     /// seds-nn's [`seds_nn::deformable_attend`].
     #[allow(clippy::too_many_arguments)]
-    fn da<T: Tape<f32, Cpu>>(
+    fn da<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         ctx: &mut Ctx,
         br: &DaBranch,
-        xq: T2<T>,
-        y: T2<T>,
-        xs: Option<T2<T>>,
+        xq: T2<D, T>,
+        y: T2<D, T>,
+        xs: Option<T2<D, T>>,
         b: usize,
         n: usize,
         lens: &[usize],
         layer: usize,
         name: &'static str,
-    ) -> Result<T2<T>, NnError> {
+    ) -> Result<T2<D, T>, NnError> {
         let dd = br.q.o;
         let h = self.heads;
         let dh = dd / h;
         let k = self.keys[layer];
-        let split = |t: T2<T>| seds_nn::split_heads(t.reshape_like(&(b, n, dd)), h);
+        let split = |t: T2<D, T>| seds_nn::split_heads(t.reshape_like(&(b, n, dd)), h);
         let off = br
             .off
             .fwd(p, xq.with_empty_tape())
             .reshape_like(&(b, n, h, k))
             .permute::<_, Axes4<0, 2, 1, 3>>()
             .reshape_like(&(b * h, n * k));
-        let kv = |src: T2<T>, offsets| KeyValues {
+        let kv = |src: T2<D, T>, offsets| KeyValues {
             keys: split(br.k.fwd(p, src.with_empty_tape())),
             values: split(br.v.fwd(p, src)),
             offsets,
@@ -433,17 +450,17 @@ impl Cgaf {
     }
 
     /// Fused tokens `(B*N, d)` from stream tokens (N = clips + 1).
-    fn fwd<T: Tape<f32, Cpu>>(
+    fn fwd<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         ctx: &mut Ctx,
         fuse: &MlpFuse,
-        fp: T2<T>,
-        fr: T2<T>,
+        fp: T2<D, T>,
+        fr: T2<D, T>,
         b: usize,
         n: usize,
         lens: &[usize],
-    ) -> Result<T2<T>, NnError> {
+    ) -> Result<T2<D, T>, NnError> {
         let dd = fp.shape().1;
         let table: Vec<f32> = seds_nn::sinusoidal_table(n, dd)
             .into_iter()
@@ -515,14 +532,15 @@ pub enum ModelError {
     Nn(#[from] NnError),
 }
 
-/// The whole SEDS model for one preset and configuration.
+/// The whole SEDS model for one preset and configuration, on device `D` (default the CPU;
+/// [`Seds::new`] builds it there, [`Seds::new_on`] on any dfdx device).
 #[derive(Clone, Debug)]
-pub struct Seds {
+pub struct Seds<D: Device<f32> = Cpu> {
     /// Parameters.
-    pub params: Params,
+    pub params: Params<D>,
     /// Dims of the preset.
     pub dims: Dims,
-    pub(crate) pose: Option<(PoseEncoder, Tower)>,
+    pub(crate) pose: Option<(PoseEncoder<D>, Tower)>,
     pub(crate) rgb: Option<Tower>,
     text: TextEnc,
     pub(crate) cgaf: Option<Cgaf>,
@@ -569,23 +587,27 @@ impl LossParts {
 /// Video-side tokens of a batch, L2-normalised, `(B, N, d)` (N = clips + 1, CLS first),
 /// with the valid tokens of each video (CLS included; `loss.cls_as_clip = false` drops the
 /// CLS inside seds-nn's scoring).
-pub struct VideoTokens<T: Tape<f32, Cpu>> {
+pub struct VideoTokens<D: Device<f32> = Cpu, T: Tape<f32, D> = NoneTape> {
     /// Scored tokens (fused for dual, else the single stream).
-    pub tokens: T3<T>,
+    pub tokens: T3<D, T>,
     /// Valid tokens per video, `clip_len + 1`.
     pub lens: Vec<usize>,
 }
 
 /// Scoring tokens of a batch together with the per-stream tokens of a dual-stream model.
-pub struct StreamTokens {
+pub struct StreamTokens<D: Device<f32> = Cpu> {
     /// What retrieval scores: fused for dual, else the single stream.
-    pub fused: VideoTokens<NoneTape>,
+    pub fused: VideoTokens<D>,
     /// Dual-stream only: the pose and RGB stream tokens alone; empty for one stream.
-    pub streams: Vec<VideoTokens<NoneTape>>,
+    pub streams: Vec<VideoTokens<D>>,
 }
 
-/// Host token matrices (one per batch item) of a `(B, N, d)` tensor with valid lengths.
-pub fn token_matrices(t: &T3, lens: &[usize]) -> Result<Vec<TokenMatrix>, NnError> {
+/// Host token matrices (one per batch item) of a `(B, N, d)` tensor (any device) with valid
+/// lengths.
+pub fn token_matrices<D: Device<f32>>(
+    t: &T3<D>,
+    lens: &[usize],
+) -> Result<Vec<TokenMatrix>, NnError> {
     let (b, n, d) = *t.shape();
     let v = t.as_vec();
     (0..b)
@@ -627,9 +649,25 @@ pub fn cap_clips(mut vb: VideoBatch, max: usize) -> VideoBatch {
     vb
 }
 
-impl Seds {
-    /// Builds the model; errors on configurations it cannot run.
+impl Seds<Cpu> {
+    /// Builds the model on the CPU (device seeded with `cfg.seed`); errors on configurations it
+    /// cannot run.
     pub fn new(
+        dims: Dims,
+        cfg: &RunConfig,
+        rgb_dim: usize,
+        window: usize,
+    ) -> Result<Self, ModelError> {
+        Seds::new_on(Cpu::seed_from_u64(cfg.seed), dims, cfg, rgb_dim, window)
+    }
+}
+
+impl<D: Device<f32>> Seds<D> {
+    /// Builds the model on `dev`; errors on configurations it cannot run. The initial
+    /// parameter values are drawn on the host from `cfg.seed`, so they are the same on every
+    /// device.
+    pub fn new_on(
+        dev: D,
         dims: Dims,
         cfg: &RunConfig,
         rgb_dim: usize,
@@ -658,7 +696,6 @@ impl Seds {
         if window == 0 {
             return Err(ModelError::Config("clip window is 0".into()));
         }
-        let dev = Cpu::seed_from_u64(cfg.seed);
         let mut p = Params::new(dev, cfg.seed);
         p.set_group(Group::Fast);
         let pose_enc = if m.streams != Streams::Rgb {
@@ -715,8 +752,22 @@ impl Seds {
         })
     }
 
+    /// A copy of this model on `dev`: same configuration, structure and pose input
+    /// standardisation; every parameter value is copied through host vectors, so both models
+    /// hold bit-identical weights (the CPU-vs-device agreement check relies on it).
+    pub fn to_device<D2: Device<f32>>(&self, dev: D2) -> Result<Seds<D2>, ModelError> {
+        let mut m = Seds::new_on(dev, self.dims, &self.cfg, RGB_DIM, self.window)?;
+        m.params
+            .copy_values_from(&self.params)
+            .map_err(ModelError::Config)?;
+        if let Some(n) = self.pose_norm() {
+            m.set_pose_norm(n.clone());
+        }
+        Ok(m)
+    }
+
     /// The pose encoder and pose tower (panics on an RGB-only model; tests and benchmarks).
-    pub fn pose_parts(&self) -> (&PoseEncoder, &Tower) {
+    pub fn pose_parts(&self) -> (&PoseEncoder<D>, &Tower) {
         let (e, t) = self.pose.as_ref().expect("model has a pose stream");
         (e, t)
     }
@@ -759,7 +810,7 @@ impl Seds {
     }
 
     /// lambda = min(exp(logit_scale), logit_scale_max) with tape (seds-nn's `logit_scale`).
-    fn lambda<T: Tape<f32, Cpu>>(&self) -> T0<T> {
+    fn lambda<T: Tape<f32, D>>(&self) -> T0<D, T> {
         seds_nn::logit_scale(
             self.params.vec::<T>(self.logit).reshape_like(&()),
             self.cfg.loss.logit_scale_max,
@@ -781,12 +832,12 @@ impl Seds {
 
     /// Stream tokens `(pose, rgb)` as `(B*N, d)` rows (unnormalised).
     #[allow(clippy::type_complexity)]
-    pub fn stream_tokens<T: Tape<f32, Cpu>>(
+    pub fn stream_tokens<T: Tape<f32, D>>(
         &self,
         ctx: &mut Ctx,
         vb: &VideoBatch,
         tape: T,
-    ) -> (Option<T2<T>>, Option<T2<T>>) {
+    ) -> (Option<T2<D, T>>, Option<T2<D, T>>) {
         let (b, nm) = (vb.len(), vb.max_clips);
         let mut tape = Some(tape);
         let fp = self.pose.as_ref().map(|(enc, tower)| {
@@ -803,13 +854,13 @@ impl Seds {
     }
 
     /// Fused tokens from stream tokens (dual stream).
-    pub(crate) fn fused<T: Tape<f32, Cpu>>(
+    pub(crate) fn fused<T: Tape<f32, D>>(
         &self,
         ctx: &mut Ctx,
-        fp: T2<T>,
-        fr: T2<T>,
+        fp: T2<D, T>,
+        fr: T2<D, T>,
         vb: &VideoBatch,
-    ) -> Result<T2<T>, ModelError> {
+    ) -> Result<T2<D, T>, ModelError> {
         let (b, n) = (vb.len(), vb.max_clips + 1);
         let lens = Self::video_lens(vb);
         Ok(match (&self.cgaf, &self.fuse) {
@@ -827,7 +878,7 @@ impl Seds {
         &self,
         ctx: &mut Ctx,
         vb: &VideoBatch,
-    ) -> Result<VideoTokens<NoneTape>, ModelError> {
+    ) -> Result<VideoTokens<D>, ModelError> {
         Ok(self.video_tokens_with_streams(ctx, vb)?.fused)
     }
 
@@ -837,9 +888,9 @@ impl Seds {
         &self,
         ctx: &mut Ctx,
         vb: &VideoBatch,
-    ) -> Result<StreamTokens, ModelError> {
+    ) -> Result<StreamTokens<D>, ModelError> {
         let (b, n, d) = (vb.len(), vb.max_clips + 1, self.dims.d);
-        let norm = |t: T2<NoneTape>| VideoTokens {
+        let norm = |t: T2<D>| VideoTokens {
             tokens: l2norm(t).reshape_like(&(b, n, d)),
             lens: Self::video_lens(vb),
         };
@@ -861,12 +912,12 @@ impl Seds {
     }
 
     /// Normalised word tokens `(B, L, d)` and their valid lengths.
-    pub fn text_tokens<T: Tape<f32, Cpu>>(
+    pub fn text_tokens<T: Tape<f32, D>>(
         &self,
         ctx: &mut Ctx,
         tb: &TextBatch,
         tape: T,
-    ) -> (T3<T>, Vec<usize>) {
+    ) -> (T3<D, T>, Vec<usize>) {
         let (w, l) = self.text.fwd(&self.params, ctx, tb, tape);
         let b = tb.len();
         let lens = tb.token_len.iter().map(|&v| v.clamp(1, l.max(1))).collect();
@@ -877,8 +928,8 @@ impl Seds {
     /// lambda, from seds-nn's gallery scorer (no tape; `block` videos x texts per tile).
     pub fn score(
         &self,
-        v: &VideoTokens<NoneTape>,
-        w: &T3,
+        v: &VideoTokens<D>,
+        w: &T3<D>,
         wlens: &[usize],
         block: usize,
     ) -> Result<Vec<f32>, ModelError> {
@@ -898,13 +949,13 @@ impl Seds {
     #[allow(clippy::too_many_arguments)]
     fn stream_loss(
         &self,
-        x: T2<OwnedTape<f32, Cpu>>,
+        x: T2<D, OwnedTape<f32, D>>,
         vlens: &[usize],
-        w: T3<OwnedTape<f32, Cpu>>,
-        wa: Option<T3<OwnedTape<f32, Cpu>>>,
+        w: T3<D, OwnedTape<f32, D>>,
+        wa: Option<T3<D, OwnedTape<f32, D>>>,
         wl: &[usize],
         wal: &[usize],
-    ) -> Result<T0<OwnedTape<f32, Cpu>>, ModelError> {
+    ) -> Result<T0<D, OwnedTape<f32, D>>, ModelError> {
         let (b, n, d) = (vlens.len(), x.shape().0 / vlens.len().max(1), self.dims.d);
         let x = x.reshape_like(&(b, n, d));
         let o = self.clcl_options();
@@ -925,12 +976,12 @@ impl Seds {
     /// the same time step).
     fn matching_loss(
         &self,
-        p: T2<OwnedTape<f32, Cpu>>,
-        r: T2<OwnedTape<f32, Cpu>>,
+        p: T2<D, OwnedTape<f32, D>>,
+        r: T2<D, OwnedTape<f32, D>>,
         vb: &VideoBatch,
-    ) -> Result<T0<OwnedTape<f32, Cpu>>, ModelError> {
+    ) -> Result<T0<D, OwnedTape<f32, D>>, ModelError> {
         let (b, n, d) = (vb.len(), vb.max_clips + 1, self.dims.d);
-        let clips = |t: T2<OwnedTape<f32, Cpu>>| t.reshape_like(&(b, n, d)).slice((.., 1.., ..));
+        let clips = |t: T2<D, OwnedTape<f32, D>>| t.reshape_like(&(b, n, d)).slice((.., 1.., ..));
         let lens: Vec<usize> = vb.clip_len.iter().map(|&l| l.max(1)).collect();
         let lc = &self.cfg.loss;
         let (p2r, r2p) = seds_nn::matching_scores(
@@ -949,7 +1000,7 @@ impl Seds {
         &self,
         ctx: &mut Ctx,
         batch: &TrainBatch,
-    ) -> Result<(T0<OwnedTape<f32, Cpu>>, LossParts), ModelError> {
+    ) -> Result<(T0<D, OwnedTape<f32, D>>, LossParts), ModelError> {
         let vb = &batch.video;
         let lc = &self.cfg.loss;
         let (fp, fr) = self.stream_tokens(ctx, vb, OwnedTape::default());
@@ -964,14 +1015,14 @@ impl Seds {
             Some((t, l)) => (Some(t), l),
             None => (None, wl.clone()),
         };
-        let val = |t: &T0<OwnedTape<f32, Cpu>>| t.as_vec()[0];
-        let wcopy = |w: &T3<OwnedTape<f32, Cpu>>, wa: &Option<T3<OwnedTape<f32, Cpu>>>| {
+        let val = |t: &T0<D, OwnedTape<f32, D>>| t.as_vec()[0];
+        let wcopy = |w: &T3<D, OwnedTape<f32, D>>, wa: &Option<T3<D, OwnedTape<f32, D>>>| {
             (
                 w.with_empty_tape(),
                 wa.as_ref().map(|t| t.with_empty_tape()),
             )
         };
-        let single = |l: T0<OwnedTape<f32, Cpu>>, pose: bool| {
+        let single = |l: T0<D, OwnedTape<f32, D>>, pose: bool| {
             let v = val(&l);
             let parts = LossParts {
                 total: v,

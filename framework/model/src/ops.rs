@@ -7,10 +7,10 @@
 use crate::params::{Lin, Params, T2, T3};
 use dfdx::prelude::*;
 
-/// 4-D tensor alias.
-pub type T4<T = NoneTape> = Tensor<(usize, usize, usize, usize), f32, Cpu, T>;
-/// Scalar tensor alias.
-pub type T0<T = NoneTape> = Tensor<(), f32, Cpu, T>;
+/// 4-D f32 tensor alias on device `D` (default the CPU).
+pub type T4<D = Cpu, T = NoneTape> = Tensor<(usize, usize, usize, usize), f32, D, T>;
+/// Scalar f32 tensor alias on device `D` (default the CPU).
+pub type T0<D = Cpu, T = NoneTape> = Tensor<(), f32, D, T>;
 
 /// Multi-head self-attention with a key-padding mask.
 #[derive(Clone, Copy, Debug)]
@@ -23,7 +23,7 @@ pub struct Mha {
 }
 
 /// 0/1 key-padding mask `(b*h, s, s)`: key `j` of sequence `i` is valid iff `j < valid[i]`.
-pub fn key_mask(dev: &Cpu, b: usize, h: usize, s: usize, valid: &[usize]) -> T3 {
+pub fn key_mask<D: Device<f32>>(dev: &D, b: usize, h: usize, s: usize, valid: &[usize]) -> T3<D> {
     let mut mask = vec![0f32; b * h * s * s];
     for bi in 0..b {
         let v = valid.get(bi).copied().unwrap_or(s).clamp(1, s);
@@ -39,7 +39,7 @@ pub fn key_mask(dev: &Cpu, b: usize, h: usize, s: usize, valid: &[usize]) -> T3 
 
 impl Mha {
     /// New attention of width `w` with `heads` heads.
-    pub fn new(p: &mut Params, name: &str, w: usize, heads: usize) -> Self {
+    pub fn new<D: Device<f32>>(p: &mut Params<D>, name: &str, w: usize, heads: usize) -> Self {
         Mha {
             q: Lin::new(p, &format!("{name}.q"), w, w),
             k: Lin::new(p, &format!("{name}.k"), w, w),
@@ -55,14 +55,14 @@ impl Mha {
     /// the strides are not the default ones) before the matmuls and the softmax, which runs on
     /// the contiguous `q k^T` product (dfdx 0.13's softmax of a permuted view has wrong
     /// gradients; see seds-nn's notes).
-    pub fn fwd<T: Tape<f32, Cpu>>(
+    pub fn fwd<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
-        x: T2<T>,
+        p: &Params<D>,
+        x: T2<D, T>,
         b: usize,
         s: usize,
         valid: &[usize],
-    ) -> T2<T> {
+    ) -> T2<D, T> {
         let w = self.q.o;
         let h = self.heads;
         let dh = w / h;
@@ -99,7 +99,7 @@ impl Mha {
 }
 
 /// L2-normalises the rows of `(rows, d)` (seds-nn's `l2_normalize` on a one-item batch).
-pub fn l2norm<T: Tape<f32, Cpu>>(x: T2<T>) -> T2<T> {
+pub fn l2norm<D: Device<f32>, T: Tape<f32, D>>(x: T2<D, T>) -> T2<D, T> {
     let (r, d) = *x.shape();
     seds_nn::l2_normalize(x.reshape_like(&(1, r, d))).reshape_like(&(r, d))
 }

@@ -8,6 +8,7 @@
 
 use crate::params::{Group, Params};
 use dfdx::shapes::HasShape;
+use dfdx::tensor_ops::Device;
 use seds_config::Optimizer;
 
 /// Optimiser hyper-parameters.
@@ -46,8 +47,8 @@ pub struct StepInfo {
 }
 
 impl OptState {
-    /// Zero state for `p`.
-    pub fn new(p: &Params) -> Self {
+    /// Zero state for `p` (any device).
+    pub fn new<D: Device<f32>>(p: &Params<D>) -> Self {
         let sizes: Vec<usize> = p
             .list
             .iter()
@@ -60,10 +61,11 @@ impl OptState {
         }
     }
 
-    /// One update from per-parameter gradients (same order as `p.list`).
-    pub fn step(
+    /// One update from per-parameter gradients (same order as `p.list`). The update runs on
+    /// host vectors; the new values are copied back to the parameters' device.
+    pub fn step<D: Device<f32>>(
         &mut self,
-        p: &mut Params,
+        p: &mut Params<D>,
         grads: &mut [Vec<f32>],
         lr_fast: f32,
         lr_towers: f32,

@@ -12,10 +12,10 @@ use seds_core::Rng;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// 2-D tensor alias used throughout the crate.
-pub type T2<T = NoneTape> = Tensor<(usize, usize), f32, Cpu, T>;
-/// 3-D tensor alias used throughout the crate.
-pub type T3<T = NoneTape> = Tensor<(usize, usize, usize), f32, Cpu, T>;
+/// 2-D f32 tensor alias used throughout the crate, on device `D` (default the CPU).
+pub type T2<D = Cpu, T = NoneTape> = Tensor<(usize, usize), f32, D, T>;
+/// 3-D f32 tensor alias used throughout the crate, on device `D` (default the CPU).
+pub type T3<D = Cpu, T = NoneTape> = Tensor<(usize, usize, usize), f32, D, T>;
 
 /// Handle of one parameter in a [`Params`] store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,26 +45,26 @@ pub enum Init {
     Const(f32),
 }
 
-/// One learnable tensor.
+/// One learnable tensor (on device `D`).
 #[derive(Clone, Debug)]
-pub struct Param {
+pub struct Param<D: Device<f32> = Cpu> {
     /// Dotted name (e.g. `pose.tconv1.w5`), unique in the store.
     pub name: String,
     /// The values, `(rows, cols)`.
-    pub tensor: T2,
+    pub tensor: T2<D>,
     /// Whether decoupled weight decay applies (not for biases, norms, embeddings of position/CLS).
     pub decay: bool,
     /// Learning-rate group.
     pub group: Group,
 }
 
-/// All parameters of a model.
+/// All parameters of a model, on device `D` (default the CPU).
 #[derive(Clone, Debug)]
-pub struct Params {
+pub struct Params<D: Device<f32> = Cpu> {
     /// The parameters, in creation order.
-    pub list: Vec<Param>,
+    pub list: Vec<Param<D>>,
     /// The device.
-    pub dev: Cpu,
+    pub dev: D,
     rng: Rng,
     group: Group,
 }
@@ -90,9 +90,10 @@ pub enum ParamIoError {
     },
 }
 
-impl Params {
-    /// An empty store whose initial values are drawn from `seed`.
-    pub fn new(dev: Cpu, seed: u64) -> Self {
+impl<D: Device<f32>> Params<D> {
+    /// An empty store on `dev` whose initial values are drawn (on the host) from `seed`: the
+    /// values do not depend on the device.
+    pub fn new(dev: D, seed: u64) -> Self {
         Params {
             list: Vec::new(),
             dev,
@@ -131,12 +132,12 @@ impl Params {
     }
 
     /// The parameter as a tensor carrying a fresh tape of type `T`.
-    pub fn get<T: Tape<f32, Cpu>>(&self, id: Pid) -> T2<T> {
+    pub fn get<T: Tape<f32, D>>(&self, id: Pid) -> T2<D, T> {
         self.list[id.0].tensor.retaped::<T>()
     }
 
     /// The parameter reshaped to a vector `(n,)`.
-    pub fn vec<T: Tape<f32, Cpu>>(&self, id: Pid) -> Tensor<(usize,), f32, Cpu, T> {
+    pub fn vec<T: Tape<f32, D>>(&self, id: Pid) -> Tensor<(usize,), f32, D, T> {
         let t = &self.list[id.0].tensor;
         let n = t.shape().0 * t.shape().1;
         t.retaped::<T>().reshape_like(&(n,))
@@ -148,6 +149,31 @@ impl Params {
             .iter()
             .map(|p| p.tensor.shape().0 * p.tensor.shape().1)
             .sum()
+    }
+
+    /// Copies the values of every parameter from `src` (a store of the same model, possibly on
+    /// another device) through host vectors; names and shapes must match, in order.
+    pub fn copy_values_from<S: Device<f32>>(&mut self, src: &Params<S>) -> Result<(), String> {
+        if self.list.len() != src.list.len() {
+            return Err(format!(
+                "{} parameters here, {} in the source",
+                self.list.len(),
+                src.list.len()
+            ));
+        }
+        for (dst, s) in self.list.iter_mut().zip(&src.list) {
+            if dst.name != s.name || dst.tensor.shape() != s.tensor.shape() {
+                return Err(format!(
+                    "parameter {} {:?} does not match source {} {:?}",
+                    dst.name,
+                    dst.tensor.shape(),
+                    s.name,
+                    s.tensor.shape()
+                ));
+            }
+            dst.tensor.copy_from(&s.tensor.as_vec());
+        }
+        Ok(())
     }
 
     /// Writes a safetensors file (`extra` tensors, e.g. optimiser state, are appended with their
@@ -371,7 +397,7 @@ pub struct Lin {
 
 impl Lin {
     /// A new layer with PyTorch-style uniform init.
-    pub fn new(p: &mut Params, name: &str, i: usize, o: usize) -> Self {
+    pub fn new<D: Device<f32>>(p: &mut Params<D>, name: &str, i: usize, o: usize) -> Self {
         let bound = 1.0 / (i as f32).sqrt();
         let w = p.add(&format!("{name}.w"), i, o, Init::Uniform(bound), true);
         let b = p.add(&format!("{name}.b"), 1, o, Init::Zeros, false);
@@ -379,7 +405,7 @@ impl Lin {
     }
 
     /// A new layer with Kaiming-uniform init (bound `sqrt(6 / i)`), for layers followed by ReLU.
-    pub fn new_relu(p: &mut Params, name: &str, i: usize, o: usize) -> Self {
+    pub fn new_relu<D: Device<f32>>(p: &mut Params<D>, name: &str, i: usize, o: usize) -> Self {
         let bound = (6.0 / i as f32).sqrt();
         let w = p.add(&format!("{name}.w"), i, o, Init::Uniform(bound), true);
         let b = p.add(&format!("{name}.b"), 1, o, Init::Zeros, false);
@@ -387,12 +413,12 @@ impl Lin {
     }
 
     /// Applies the layer to `(n, i)` rows.
-    pub fn fwd<T: Tape<f32, Cpu>>(&self, p: &Params, x: T2<T>) -> T2<T> {
+    pub fn fwd<D: Device<f32>, T: Tape<f32, D>>(&self, p: &Params<D>, x: T2<D, T>) -> T2<D, T> {
         linear(x, p.get::<T>(self.w), p.vec::<T>(self.b))
     }
 
     /// The layer's weight `(i, o)` and bias `(o,)` with tape `T` (for the functional forms).
-    pub fn tensors<T: Tape<f32, Cpu>>(&self, p: &Params) -> LinW<f32, Cpu, T> {
+    pub fn tensors<D: Device<f32>, T: Tape<f32, D>>(&self, p: &Params<D>) -> LinW<f32, D, T> {
         LinW {
             w: p.get::<T>(self.w),
             b: p.vec::<T>(self.b),
@@ -409,19 +435,19 @@ pub struct Ln {
 
 impl Ln {
     /// A new layer norm of width `n`.
-    pub fn new(p: &mut Params, name: &str, n: usize) -> Self {
+    pub fn new<D: Device<f32>>(p: &mut Params<D>, name: &str, n: usize) -> Self {
         let g = p.add(&format!("{name}.g"), 1, n, Init::Ones, false);
         let b = p.add(&format!("{name}.b"), 1, n, Init::Zeros, false);
         Ln { g, b }
     }
 
     /// Normalises `(rows, n)`.
-    pub fn fwd<T: Tape<f32, Cpu>>(&self, p: &Params, x: T2<T>) -> T2<T> {
-        self.tensors::<T>(p).apply(x)
+    pub fn fwd<D: Device<f32>, T: Tape<f32, D>>(&self, p: &Params<D>, x: T2<D, T>) -> T2<D, T> {
+        self.tensors::<D, T>(p).apply(x)
     }
 
     /// The gain and bias `(n,)` with tape `T` (for the functional forms).
-    pub fn tensors<T: Tape<f32, Cpu>>(&self, p: &Params) -> LnW<f32, Cpu, T> {
+    pub fn tensors<D: Device<f32>, T: Tape<f32, D>>(&self, p: &Params<D>) -> LnW<f32, D, T> {
         LnW {
             g: p.vec::<T>(self.g),
             b: p.vec::<T>(self.b),
@@ -450,12 +476,12 @@ impl<E: Dtype, D: Device<E>, T: Tape<E, D>> LnW<E, D, T> {
 pub use seds_nn::quick_gelu;
 
 /// Rows of `table` at `idx` (an embedding lookup / gather along axis 0).
-pub fn rows<T: Tape<f32, Cpu>>(dev: &Cpu, table: T2<T>, idx: &[usize]) -> T2<T> {
+pub fn rows<D: Device<f32>, T: Tape<f32, D>>(dev: &D, table: T2<D, T>, idx: &[usize]) -> T2<D, T> {
     let i = dev.tensor_from_vec(idx.to_vec(), (idx.len(),));
     table.gather(i)
 }
 
-/// A host tensor `(r, c)`.
-pub fn host2(dev: &Cpu, data: Vec<f32>, r: usize, c: usize) -> T2 {
+/// A tensor `(r, c)` on `dev` from host values (row-major).
+pub fn host2<D: Device<f32>>(dev: &D, data: Vec<f32>, r: usize, c: usize) -> T2<D> {
     dev.tensor_from_vec(data, (r, c))
 }

@@ -135,14 +135,26 @@ struct Gc {
 }
 
 impl Gc {
-    fn new(p: &mut Params, name: &str, k: usize, cin: usize, cout: usize) -> Self {
+    fn new<D: Device<f32>>(
+        p: &mut Params<D>,
+        name: &str,
+        k: usize,
+        cin: usize,
+        cout: usize,
+    ) -> Self {
         Gc {
             lin: Lin::new_relu(p, name, k * cin, cout),
             k,
         }
     }
     /// `x`: `(J*N, C)` (joint-major); `a`: `(K*J, J)`. Returns `(J*N, Cout)`.
-    fn fwd<T: Tape<f32, Cpu>>(&self, p: &Params, a: &T2, x: T2<T>, j: usize) -> T2<T> {
+    fn fwd<D: Device<f32>, T: Tape<f32, D>>(
+        &self,
+        p: &Params<D>,
+        a: &T2<D>,
+        x: T2<D, T>,
+        j: usize,
+    ) -> T2<D, T> {
         graph_conv(a, x, self.lin.tensors(p), j, self.k)
     }
 }
@@ -302,18 +314,19 @@ pub fn shared_window_clips<E: Dtype, D: Device<E>, T: Tape<E, D>>(
     xs + hs + he
 }
 
-/// Spatial + part graph stack for one body part type (hands share one).
+/// Spatial + part graph stack for one body part type (hands share one); the adjacency
+/// matrices live on the model's device.
 #[derive(Clone, Debug)]
-struct PartNet {
+struct PartNet<D: Device<f32>> {
     g: Graph,
-    a: T2,
-    pa: T2,
+    a: T2<D>,
+    pa: T2<D>,
     spatial: Vec<Gc>,
     part: Vec<Gc>,
 }
 
-impl PartNet {
-    fn new(p: &mut Params, name: &str, g: Graph, chans: &[usize], part: &[usize]) -> Self {
+impl<D: Device<f32>> PartNet<D> {
+    fn new(p: &mut Params<D>, name: &str, g: Graph, chans: &[usize], part: &[usize]) -> Self {
         let a = host2(&p.dev, g.a.clone(), g.k * g.j, g.j);
         let np = g.parts.len();
         let pa = host2(&p.dev, g.part_a.clone(), 2 * np, np);
@@ -338,7 +351,7 @@ impl PartNet {
     }
 
     /// `x`: `(J*N, 2)` joint-major; returns `(N, C_part)`.
-    fn fwd<T: Tape<f32, Cpu>>(&self, p: &Params, mut x: T2<T>, n: usize) -> T2<T> {
+    fn fwd<T: Tape<f32, D>>(&self, p: &Params<D>, mut x: T2<D, T>, n: usize) -> T2<D, T> {
         let j = self.g.j;
         for gc in &self.spatial {
             x = gc.fwd(p, &self.a, x, j);
@@ -383,7 +396,7 @@ pub struct ConvRow {
 }
 
 impl TBlock {
-    fn new(p: &mut Params, name: &str, f: usize) -> Self {
+    fn new<D: Device<f32>>(p: &mut Params<D>, name: &str, f: usize) -> Self {
         TBlock {
             c5: Lin::new_relu(p, &format!("{name}.k5"), 5 * f, f),
             c3: Lin::new_relu(p, &format!("{name}.k3"), 3 * f, f),
@@ -393,18 +406,18 @@ impl TBlock {
 
     /// The block's output at each requested row (see [`tblock_rows`]); `x`: `(B*T, F)`,
     /// frames of video b at rows `b*T..`.
-    pub fn rows<T: Tape<f32, Cpu>>(
+    pub fn rows<D: Device<f32>, T: Tape<f32, D>>(
         &self,
-        p: &Params,
-        x: T2<T>,
+        p: &Params<D>,
+        x: T2<D, T>,
         t_len: usize,
         spec: &[ConvRow],
-    ) -> T2<T> {
+    ) -> T2<D, T> {
         tblock_rows(x, self.weights(p), t_len, spec)
     }
 
     /// The block's weights with tape `T`.
-    pub fn weights<T: Tape<f32, Cpu>>(&self, p: &Params) -> TBlockW<f32, Cpu, T> {
+    pub fn weights<D: Device<f32>, T: Tape<f32, D>>(&self, p: &Params<D>) -> TBlockW<f32, D, T> {
         TBlockW {
             k5: self.c5.tensors(p),
             k3: self.c3.tensors(p),
@@ -473,13 +486,13 @@ impl PoseNorm {
     }
 }
 
-/// Pose encoder parameters.
+/// Pose encoder parameters (graph adjacencies on device `D`, default the CPU).
 #[derive(Clone, Debug)]
-pub struct PoseEncoder {
+pub struct PoseEncoder<D: Device<f32> = Cpu> {
     /// Input standardisation (see [`PoseNorm`]).
     pub norm: PoseNorm,
-    hand: PartNet,
-    body: PartNet,
+    hand: PartNet<D>,
+    body: PartNet<D>,
     seq: [TBlock; 2],
     clip: TBlock,
     /// Frame/clip feature width (3 x part channels).
@@ -498,9 +511,9 @@ fn frame_mask(vb: &VideoBatch) -> Vec<f32> {
     m
 }
 
-impl PoseEncoder {
+impl<D: Device<f32>> PoseEncoder<D> {
     /// New encoder with spatial channels `chans` (3 values) and part channels `part` (2 values).
-    pub fn new(p: &mut Params, chans: &[usize], part: &[usize]) -> Self {
+    pub fn new(p: &mut Params<D>, chans: &[usize], part: &[usize]) -> Self {
         let hand = PartNet::new(p, "pose.hand", hand_graph(), chans, part);
         let body = PartNet::new(p, "pose.body", body_graph(), chans, part);
         let f = 3 * part[part.len() - 1];
@@ -520,7 +533,7 @@ impl PoseEncoder {
     }
 
     /// Per-frame features after the two sequence blocks: `(B*Tm, F)`, zero on padding frames.
-    pub fn frames<T: Tape<f32, Cpu>>(&self, p: &Params, vb: &VideoBatch, tape: T) -> T2<T> {
+    pub fn frames<T: Tape<f32, D>>(&self, p: &Params<D>, vb: &VideoBatch, tape: T) -> T2<D, T> {
         let (b, tm) = (vb.len(), vb.max_frames);
         let n = b * tm;
         let nj = seds_data::NUM_JOINTS;
@@ -563,7 +576,7 @@ impl PoseEncoder {
             .reshape_like(&(n, 2 * c));
         let bd = self.body.fwd(p, bx, n);
         let mut x = (h, bd).concat_along(Axis::<1>);
-        let mask: Tensor<(usize,), f32, Cpu> = p.dev.tensor_from_vec(frame_mask(vb), (n,));
+        let mask: Tensor<(usize,), f32, D> = p.dev.tensor_from_vec(frame_mask(vb), (n,));
         let spec: Vec<ConvRow> = (0..b)
             .flat_map(|bi| {
                 (0..tm).map(move |t| ConvRow {
@@ -583,13 +596,13 @@ impl PoseEncoder {
 
     /// Clip tokens `(B*Nm, F)` from frame features, sharing work between overlapping
     /// windows ([`shared_window_clips`] with this encoder's clip block).
-    pub fn clips<T: Tape<f32, Cpu>>(
+    pub fn clips<T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         vb: &VideoBatch,
-        x: T2<T>,
+        x: T2<D, T>,
         window: usize,
-    ) -> T2<T> {
+    ) -> T2<D, T> {
         let tm = vb.max_frames;
         shared_window_clips(
             x,
@@ -603,13 +616,13 @@ impl PoseEncoder {
     }
 
     /// Reference per-window computation of [`PoseEncoder::clips`] (tests, benchmarks).
-    pub fn clips_naive<T: Tape<f32, Cpu>>(
+    pub fn clips_naive<T: Tape<f32, D>>(
         &self,
-        p: &Params,
+        p: &Params<D>,
         vb: &VideoBatch,
-        x: T2<T>,
+        x: T2<D, T>,
         window: usize,
-    ) -> T2<T> {
+    ) -> T2<D, T> {
         let (b, tm, nm) = (vb.len(), vb.max_frames, vb.max_clips);
         let mut spec = Vec::new();
         let mut idx = Vec::new();

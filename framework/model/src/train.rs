@@ -6,6 +6,7 @@
 //! `Rng::derive(seed, "step-s")`. A resumed run therefore continues exactly where the
 //! checkpoint left it (also mid-epoch after a cancellation).
 
+use crate::device::{with_device, DeviceError, DeviceFn, ModelDevice};
 use crate::eval::{evaluate, metric_values, records, tsv_field, write_npy, Evaluation};
 use crate::model::{cap_clips, Ctx, ModelError, Seds};
 use crate::optim::{schedule, OptConfig, OptState};
@@ -54,6 +55,9 @@ pub enum TrainError {
         /// Parameter name.
         name: String,
     },
+    /// `train.device` cannot be used by this build or on this machine.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
     /// Checkpoint read/write failure.
     #[error(transparent)]
     Checkpoint(#[from] ParamIoError),
@@ -150,6 +154,7 @@ fn sel_key(m: &Metrics) -> (f64, f64) {
     (g("t2v_r1"), g("rsum"))
 }
 
+#[derive(Clone, Copy)]
 struct Job<'a> {
     cfg: &'a RunConfig,
     data: &'a Dataset,
@@ -158,14 +163,28 @@ struct Job<'a> {
     cancel: &'a AtomicBool,
 }
 
-impl PresetFn for Job<'_> {
+/// A [`Job`] on an opened device, dispatched over the preset.
+struct JobOn<'a, D> {
+    dev: D,
+    job: Job<'a>,
+}
+
+impl<D: ModelDevice> PresetFn for JobOn<'_, D> {
     type Out = Result<TrainOutcome, TrainError>;
     fn run<P: Preset>(self) -> Self::Out {
-        train_dims(Dims::of::<P>(), self)
+        train_dims(self.dev, Dims::of::<P>(), self.job)
     }
 }
 
-/// Trains one run. Resumes from `run_dir/checkpoint.safetensors` when present.
+impl DeviceFn for Job<'_> {
+    type Out = Result<TrainOutcome, TrainError>;
+    fn run<D: ModelDevice>(self, dev: D) -> Self::Out {
+        with_preset(self.cfg.model.size, JobOn { dev, job: self })
+    }
+}
+
+/// Trains one run on `train.device` ("cpu", "cuda" or "cuda:N"; opened here, seeded with
+/// `seed`). Resumes from `run_dir/checkpoint.safetensors` when present.
 pub fn train_run(
     cfg: &RunConfig,
     data: &Dataset,
@@ -173,54 +192,54 @@ pub fn train_run(
     sink: &dyn MetricSink,
     cancel: &AtomicBool,
 ) -> Result<TrainOutcome, TrainError> {
-    check_device(&cfg.train.device)?;
-    with_preset(
-        cfg.model.size,
-        Job {
-            cfg,
-            data,
-            run_dir,
-            sink,
-            cancel,
-        },
-    )
+    let job = Job {
+        cfg,
+        data,
+        run_dir,
+        sink,
+        cancel,
+    };
+    with_device(&cfg.train.device, cfg.seed, job)?
 }
 
-/// Refuses devices this build cannot train on, with what to do instead.
+/// Refuses devices this build cannot train on (unknown names; CUDA without the `cuda`
+/// feature), with what to do instead. Opens nothing: a missing GPU shows up when the run
+/// starts.
 pub fn check_device(device: &str) -> Result<(), TrainError> {
-    if device == "cpu" {
-        return Ok(());
-    }
-    Err(TrainError::Config(format!(
-        "train.device = \"{device}\": the SEDS model trains on the CPU only in this version \
-         (the parameter store is Cpu-typed; docs/gpu.md lists what a CUDA build needs); \
-         set train.device = \"cpu\""
-    )))
+    crate::device::check_device(device)?;
+    Ok(())
 }
 
-/// Builds the model of a run (preset from `model.size`) and the tokenizer from the train split.
+/// Builds the model of a run (preset from `model.size`) on the CPU and the tokenizer from the
+/// train split.
 pub fn build_model(cfg: &RunConfig, data: &Dataset) -> Result<(Seds, Tokenizer), TrainError> {
     struct B<'a>(&'a RunConfig, &'a Dataset);
     impl PresetFn for B<'_> {
         type Out = Result<(Seds, Tokenizer), TrainError>;
         fn run<P: Preset>(self) -> Self::Out {
-            build_dims(Dims::of::<P>(), self.0, self.1)
+            build_dims(
+                Cpu::seed_from_u64(self.0.seed),
+                Dims::of::<P>(),
+                self.0,
+                self.1,
+            )
         }
     }
     with_preset(cfg.model.size, B(cfg, data))
 }
 
-fn build_dims(
+fn build_dims<D: Device<f32>>(
+    dev: D,
     dims: Dims,
     cfg: &RunConfig,
     data: &Dataset,
-) -> Result<(Seds, Tokenizer), TrainError> {
+) -> Result<(Seds<D>, Tokenizer), TrainError> {
     let window = if data.clip_window > 0 {
         data.clip_window
     } else {
         cfg.data.clip_window
     };
-    let mut model = Seds::new(dims, cfg, data.rgb_dim, window)?;
+    let mut model = Seds::new_on(dev, dims, cfg, data.rgb_dim, window)?;
     model.set_pose_norm(crate::pose::PoseNorm::from_split(&data.train));
     let tok = Tokenizer::from_split(&data.train);
     Ok((model, tok))
@@ -233,9 +252,9 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
     }
 }
 
-fn save_checkpoint(
+fn save_checkpoint<D: Device<f32>>(
     path: &Path,
-    model: &Seds,
+    model: &Seds<D>,
     opt: &OptState,
     st: &RunState,
     cfg_json: &str,
@@ -262,9 +281,9 @@ fn save_checkpoint(
     Ok(())
 }
 
-fn load_checkpoint(
+fn load_checkpoint<D: Device<f32>>(
     path: &Path,
-    model: &mut Seds,
+    model: &mut Seds<D>,
     opt: &mut OptState,
     cfg_json: &str,
 ) -> Result<RunState, TrainError> {
@@ -485,7 +504,11 @@ fn check_data(cfg: &RunConfig, data: &Dataset) -> Result<(), TrainError> {
     Ok(())
 }
 
-fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
+fn train_dims<D: ModelDevice>(
+    dev: D,
+    dims: Dims,
+    job: Job<'_>,
+) -> Result<TrainOutcome, TrainError> {
     let Job {
         cfg,
         data,
@@ -495,7 +518,7 @@ fn train_dims(dims: Dims, job: Job<'_>) -> Result<TrainOutcome, TrainError> {
     } = job;
     check_data(cfg, data)?;
     std::fs::create_dir_all(run_dir).map_err(io_err(run_dir))?;
-    let (mut model, tok) = build_dims(dims, cfg, data)?;
+    let (mut model, tok) = build_dims(dev, dims, cfg, data)?;
     let max_clips = cfg.data.max_clips.min(dims.max_tokens - 1);
     let oc = OptConfig {
         kind: cfg.train.optimizer,

@@ -1,4 +1,6 @@
-//! `seds-lab bench`: training and scoring speed of the model presets, as a table.
+//! `seds-lab bench`: training and scoring speed of the model presets, as a table, on the CPU
+//! or (in `cuda` builds) a CUDA device; `--check-cuda` instead runs the CPU-vs-CUDA forward
+//! agreement check and exits non-zero when the two disagree.
 
 use crate::exit::{CliError, CmdResult, Code};
 use crate::output::{num, Format, Table};
@@ -45,19 +47,34 @@ pub struct BenchArgs {
     /// Clips per video.
     #[arg(long, default_value_t = 48)]
     pub clips: usize,
-    /// Device: "cpu" (CUDA builds are issue 9; see docs/gpu.md).
+    /// Device: "cpu", "cuda" or "cuda:N" (CUDA needs a build with `--features cuda`;
+    /// docs/gpu.md).
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Instead of benchmarking, check that CUDA computes what the CPU computes: same weights
+    /// (seed 1) and batch on both, compares video/text tokens, every loss component and all
+    /// gradients; exits 1 when a relative difference exceeds --tolerance. Uses --device when
+    /// it names a CUDA device, else "cuda" (ordinal 0).
+    #[arg(long)]
+    pub check_cuda: bool,
+    /// Relative tolerance of --check-cuda (difference / largest CPU magnitude, per quantity).
+    #[arg(long, default_value_t = seds_model::check::DEFAULT_TOLERANCE)]
+    pub tolerance: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
-/// Runs the benchmark for each preset and prints one summary table and one per-module table.
+/// Runs the benchmark for each preset and prints one summary table and one per-module table
+/// (or, with `--check-cuda`, the agreement check).
 pub fn bench(a: BenchArgs) -> CmdResult {
-    seds_model::train::check_device(&a.device).map_err(CliError::other)?;
+    if a.check_cuda {
+        return check_cuda(&a);
+    }
+    seds_model::device::check_device(&a.device).map_err(CliError::other)?;
     let mut summary = Table::new([
         "preset",
+        "device",
         "params",
         "batch",
         "frames",
@@ -84,9 +101,18 @@ pub fn bench(a: BenchArgs) -> CmdResult {
                 a.steps, a.batch
             );
         }
-        let r = seds_model::bench((*size).into(), a.steps, a.batch, a.frames, a.clips);
+        let r = seds_model::bench_device(
+            &a.device,
+            (*size).into(),
+            a.steps,
+            a.batch,
+            a.frames,
+            a.clips,
+        )
+        .map_err(CliError::other)?;
         summary.push(vec![
             Value::from(r.preset),
+            Value::from(r.device.clone()),
             Value::from(r.num_params),
             Value::from(r.batch),
             Value::from(r.frames),
@@ -129,4 +155,71 @@ pub fn bench(a: BenchArgs) -> CmdResult {
         }
     }
     Ok(Code::Ok)
+}
+
+/// `bench --check-cuda`: the CPU-vs-CUDA agreement of each `--size` (a report per preset, or
+/// one row per preset and quantity in JSON/CSV); exit 1 when any preset disagrees beyond
+/// `--tolerance`.
+fn check_cuda(a: &BenchArgs) -> CmdResult {
+    use seds_model::device::{check_device, DeviceSpec};
+    let device = match check_device(&a.device).map_err(CliError::other)? {
+        DeviceSpec::Cpu => "cuda".to_string(),
+        DeviceSpec::Cuda(_) => a.device.clone(),
+    };
+    // Refuse a CUDA check in a build without CUDA before announcing any work.
+    check_device(&device).map_err(CliError::other)?;
+    let mut table = Table::new([
+        "preset",
+        "device",
+        "quantity",
+        "values",
+        "max_abs",
+        "max_rel",
+        "tolerance",
+        "passed",
+    ]);
+    let mut failed = Vec::new();
+    for size in &a.sizes {
+        if a.format == Format::Table {
+            eprintln!("checking {size:?} on the CPU and on {device}...");
+        }
+        let r = seds_model::forward_agreement(
+            &device,
+            (*size).into(),
+            1,
+            seds_model::CheckShape::default(),
+            a.tolerance,
+        )
+        .map_err(CliError::other)?;
+        if a.format == Format::Table {
+            println!("{r}\n");
+        }
+        for x in &r.rows {
+            table.push(vec![
+                Value::from(r.preset),
+                Value::from(r.device.clone()),
+                Value::from(x.quantity.clone()),
+                Value::from(x.values),
+                num(x.max_abs),
+                num(x.max_rel),
+                num(r.tolerance),
+                Value::from(x.max_rel <= r.tolerance),
+            ]);
+        }
+        if !r.passed() {
+            failed.push(format!("{} (max rel {:.3e})", r.preset, r.max_rel()));
+        }
+    }
+    if a.format != Format::Table {
+        print!("{}", table.render(a.format));
+    }
+    if failed.is_empty() {
+        Ok(Code::Ok)
+    } else {
+        Err(CliError::other(format!(
+            "CPU and {device} disagree beyond relative tolerance {:e}: {}",
+            a.tolerance,
+            failed.join(", ")
+        )))
+    }
 }

@@ -388,11 +388,13 @@ async fn display_events(mut rx: mpsc::UnboundedReceiver<Event>, total: usize) {
                         "run {run_id} {label}: epoch {}/{} step {}/{} loss {:.4}",
                         p.epoch + 1,
                         p.epochs,
-                        p.step + 1,
+                        p.step,
                         p.steps,
                         p.loss
                     ));
-                } else if last_epoch.get(&run_id) != Some(&p.epoch) && p.step + 1 == p.steps {
+                } else if last_epoch.get(&run_id) != Some(&p.epoch) && p.step >= p.steps {
+                    // `step` counts the steps done in the epoch (1-based): the epoch's last
+                    // step reports step == steps.
                     last_epoch.insert(run_id, p.epoch);
                     println!(
                         "  run {run_id}: epoch {}/{} done, loss {:.4}",

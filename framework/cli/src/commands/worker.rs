@@ -192,9 +192,13 @@ fn train(
         &config_path,
         serde_json::to_string_pretty(&cfg).unwrap_or_default(),
     );
+    // Refuse a device this build cannot use before spending time on the data (the device
+    // itself is opened by train_run).
+    seds_model::train::check_device(&cfg.train.device)
+        .map_err(|e| Failure::Error(e.to_string()))?;
     eprintln!(
-        "worker: run {run_id} ({}) seed {}: loading data",
-        row.cell, cfg.seed
+        "worker: run {run_id} ({}) seed {}, device {}: loading data",
+        row.cell, cfg.seed, cfg.train.device
     );
     let dataset =
         seds_data::load_dataset(&cfg.data).map_err(|e| Failure::Error(format!("data: {e}")))?;
