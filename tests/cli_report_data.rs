@@ -122,6 +122,30 @@ name = "rgb-only"
             "table lacks {expected} for {cell}"
         );
     }
+    // "What fusion adds": only the dual cell, with the mean over seeds of its pose stream's
+    // test R@1 as recorded in the database.
+    let pose = query(
+        &dir,
+        "SELECT AVG(f.value) AS v FROM metric_finals f JOIN runs r ON r.id = f.run_id WHERE r.cell = 'dual' AND f.split = 'test_pose' AND f.name = 't2v_r1'",
+    );
+    let pose = pose[0]["v"]
+        .as_f64()
+        .expect("dual runs record test_pose metrics");
+    let streams = html
+        .split("<table class=\"streams\">")
+        .nth(1)
+        .expect("streams table present")
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(
+        streams.contains(">dual<") && !streams.contains("rgb-only"),
+        "{streams}"
+    );
+    assert!(
+        streams.contains(&format!("<td>{pose:.1}</td>")),
+        "{streams}"
+    );
 }
 
 #[test]

@@ -111,7 +111,8 @@ async fn run_input(store: &Store, s: &RunSummary) -> Result<RunInput, CliError> 
         .metric_history(s.run.id, None, None)
         .await?
         .into_iter()
-        .filter(|m| m.split == "train" || m.split == "dev")
+        // train losses, dev metrics and (dual stream) each stream's dev metrics.
+        .filter(|m| m.split == "train" || m.split.starts_with("dev"))
         .map(|m| (format!("{}.{}", m.split, m.name), m.epoch, m.value))
         .collect();
     let run_dir = s.run.run_dir.as_ref().map(PathBuf::from);

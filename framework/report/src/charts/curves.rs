@@ -1,5 +1,5 @@
 //! Training curves of one cell: one small panel per loss component (`train.loss_*`) and per
-//! dev R@1 (`dev.*r1`), x = epoch, one line per seed (several values logged in one epoch
+//! dev R@1 (`dev.*r1`; dual-stream runs also `dev_pose.*r1`, `dev_rgb.*r1`), x = epoch, one line per seed (several values logged in one epoch
 //! are averaged).
 
 use super::{anchored, bold, colour, font, padded, Ctx, DrawResult};
@@ -75,7 +75,8 @@ pub fn curves_chart(cell: &CellInput) -> Option<CurvesChart> {
         .iter()
         .flat_map(|r| r.history.iter().map(|h| h.0.as_str()))
         .collect();
-    let wanted = |k: &str| k.contains("loss") || (k.starts_with("dev.") && k.ends_with("r1"));
+    // `dev.*r1` and, for dual-stream runs, each stream's `dev_pose.*r1`, `dev_rgb.*r1`.
+    let wanted = |k: &str| k.contains("loss") || (k.starts_with("dev") && k.ends_with("r1"));
     let mut keys: Vec<&str> = all.iter().copied().filter(|k| wanted(k)).collect();
     if keys.is_empty() {
         keys = all.into_iter().collect();
