@@ -60,18 +60,48 @@ pub fn metric_values(r: &RetrievalRanks) -> Vec<(String, f64)> {
     out
 }
 
-/// Metric records of an evaluation.
-pub fn records(r: &RetrievalRanks, split: &str, step: i64, epoch: i64) -> Vec<MetricRecord> {
-    metric_values(r)
-        .into_iter()
+/// Metric records of named values, logged under `split` at one step and epoch.
+pub fn metric_records(
+    split: &str,
+    step: i64,
+    epoch: i64,
+    values: &[(String, f64)],
+) -> Vec<MetricRecord> {
+    values
+        .iter()
         .map(|(name, value)| MetricRecord {
-            name,
+            name: name.clone(),
             split: split.into(),
             step,
             epoch,
-            value,
+            value: *value,
         })
         .collect()
+}
+
+/// Metric records of an evaluation.
+pub fn records(r: &RetrievalRanks, split: &str, step: i64, epoch: i64) -> Vec<MetricRecord> {
+    metric_records(split, step, epoch, &metric_values(r))
+}
+
+impl Evaluation {
+    /// Named metrics of each stream scored alone (dual-stream models; empty otherwise).
+    pub fn stream_metrics(&self) -> Vec<(String, Vec<(String, f64)>)> {
+        self.stream_ranks
+            .iter()
+            .map(|(n, r)| (n.clone(), metric_values(r)))
+            .collect()
+    }
+
+    /// Records of the scored stream under `split`, then of each stream alone under
+    /// `split_<stream>` (e.g. `dev`, `dev_pose`, `dev_rgb`).
+    pub fn records_with_streams(&self, split: &str, step: i64, epoch: i64) -> Vec<MetricRecord> {
+        let mut recs = records(&self.ranks, split, step, epoch);
+        for (name, r) in &self.stream_ranks {
+            recs.extend(records(r, &format!("{split}_{name}"), step, epoch));
+        }
+        recs
+    }
 }
 
 /// Scores every video of `split` against every unique sentence: encoders run in batches of

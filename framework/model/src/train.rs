@@ -7,7 +7,7 @@
 //! checkpoint left it (also mid-epoch after a cancellation).
 
 use crate::device::{with_device, DeviceError, DeviceFn, ModelDevice};
-use crate::eval::{evaluate, metric_values, records, tsv_field, write_npy, Evaluation};
+use crate::eval::{evaluate, metric_records, metric_values, tsv_field, write_npy, Evaluation};
 use crate::model::{cap_clips, Ctx, ModelError, Seds};
 use crate::optim::{schedule, OptConfig, OptState};
 use crate::params::{read_safetensors, ParamIoError};
@@ -131,17 +131,23 @@ struct RunState {
     outcome: TrainOutcome,
 }
 
-/// Metric records of named values logged under `split` at one step and epoch.
-fn metric_records(split: &str, step: usize, epoch: usize, m: &Metrics) -> Vec<MetricRecord> {
-    m.iter()
-        .map(|(n, v)| MetricRecord {
-            name: n.clone(),
-            split: split.into(),
-            step: step as i64,
-            epoch: epoch as i64,
-            value: *v,
-        })
-        .collect()
+/// Keeps the test evaluation of the selected epoch in `out` (fused and per-stream metrics)
+/// and writes its exports when `eval.export_scores`; returns the exported artifacts.
+fn keep_test(
+    out: &mut TrainOutcome,
+    test: &Evaluation,
+    split: &seds_data::Split,
+    cfg: &RunConfig,
+    run_dir: &Path,
+    traced: bool,
+) -> Result<Vec<ArtifactRecord>, TrainError> {
+    out.test = metric_values(&test.ranks);
+    out.test_streams = test.stream_metrics();
+    if cfg.eval.export_scores {
+        write_exports(run_dir, split, test, traced)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 fn sel_key(m: &Metrics) -> (f64, f64) {
@@ -657,59 +663,44 @@ fn train_dims<D: ModelDevice>(
         st.sums.clear();
         st.count = 0;
         let every = cfg.train.eval_every.max(1);
-        if !test_each_epoch && ((epoch + 1) % every == 0 || epoch + 1 == epochs) {
-            // Select on dev; the test split is scored once, after training, with the weights
-            // of the selected epoch (kept in `best.safetensors`).
-            let dev = evaluate(&model, &data.dev, &tok, gb, max_clips, false)?;
-            let mut recs = records(&dev.ranks, "dev", step, ep);
-            for (name, r) in &dev.stream_ranks {
-                recs.extend(records(r, &format!("dev_{name}"), step, ep));
-            }
-            sink.log_metrics(&recs).map_err(sink_err)?;
-            let sel = metric_values(&dev.ranks);
-            let key = sel_key(&sel);
-            if st.selected_key.is_none_or(|k| key > k) {
-                model.params.save(&best_path, &[], &BTreeMap::new())?;
-                st.selected_key = Some(key);
-                st.outcome.selected_epoch = Some(epoch);
-                st.outcome.selected_metrics = sel;
-            }
-        } else if (epoch + 1) % every == 0 || epoch + 1 == epochs {
-            let test = evaluate(&model, &data.test, &tok, gb, max_clips, traced)?;
-            let tm = metric_values(&test.ranks);
-            let sel = if cfg.eval.select_on == SelectOn::Dev {
-                let dev = evaluate(&model, &data.dev, &tok, gb, max_clips, false)?;
-                let mut recs = records(&dev.ranks, "dev", step, ep);
-                for (name, r) in &dev.stream_ranks {
-                    recs.extend(records(r, &format!("dev_{name}"), step, ep));
-                }
-                sink.log_metrics(&recs).map_err(sink_err)?;
-                metric_values(&dev.ranks)
+        if (epoch + 1) % every == 0 || epoch + 1 == epochs {
+            let test = if test_each_epoch {
+                Some(evaluate(&model, &data.test, &tok, gb, max_clips, traced)?)
             } else {
-                tm.clone()
+                None
+            };
+            let sel = match &test {
+                Some(t) if cfg.eval.select_on == SelectOn::Test => metric_values(&t.ranks),
+                _ => {
+                    let dev = evaluate(&model, &data.dev, &tok, gb, max_clips, false)?;
+                    sink.log_metrics(&dev.records_with_streams("dev", step, ep))
+                        .map_err(sink_err)?;
+                    metric_values(&dev.ranks)
+                }
             };
             let key = sel_key(&sel);
             if st.selected_key.is_none_or(|k| key > k) {
                 st.selected_key = Some(key);
                 st.outcome.selected_epoch = Some(epoch);
                 st.outcome.selected_metrics = sel;
-                st.outcome.test = tm.clone();
-                st.outcome.test_streams = test
-                    .stream_ranks
-                    .iter()
-                    .map(|(n, r)| (n.clone(), metric_values(r)))
-                    .collect();
-                if cfg.eval.export_scores {
-                    artifacts = write_exports(run_dir, &data.test, &test, traced)?;
+                match &test {
+                    Some(t) => {
+                        artifacts = keep_test(&mut st.outcome, t, &data.test, cfg, run_dir, traced)?
+                    }
+                    // Test is scored after training with these weights.
+                    None => model.params.save(&best_path, &[], &BTreeMap::new())?,
                 }
             }
-            let better_test = st
-                .outcome
-                .best_test
-                .as_ref()
-                .is_none_or(|(_, m)| sel_key(&tm) > sel_key(m));
-            if better_test {
-                st.outcome.best_test = Some((epoch, tm));
+            if let Some(t) = &test {
+                let tm = metric_values(&t.ranks);
+                let better_test = st
+                    .outcome
+                    .best_test
+                    .as_ref()
+                    .is_none_or(|(_, m)| sel_key(&tm) > sel_key(m));
+                if better_test {
+                    st.outcome.best_test = Some((epoch, tm));
+                }
             }
         }
         st.epoch += 1;
@@ -722,29 +713,21 @@ fn train_dims<D: ModelDevice>(
     if !test_each_epoch && st.outcome.selected_epoch.is_some() && st.outcome.test.is_empty() {
         model.params.load(&best_path)?;
         let test = evaluate(&model, &data.test, &tok, gb, max_clips, traced)?;
-        st.outcome.test = metric_values(&test.ranks);
-        st.outcome.test_streams = test
-            .stream_ranks
-            .iter()
-            .map(|(n, r)| (n.clone(), metric_values(r)))
-            .collect();
-        if cfg.eval.export_scores {
-            artifacts = write_exports(run_dir, &data.test, &test, traced)?;
-        }
+        artifacts = keep_test(&mut st.outcome, &test, &data.test, cfg, run_dir, traced)?;
     }
     // Final logging: test metrics of the selected epoch (fused, then each stream alone),
     // best-on-test, artifacts.
+    let gs = st.global_step as i64;
     if let Some(e) = st.outcome.selected_epoch {
-        let gs = st.global_step;
-        let mut recs = metric_records("test", gs, e, &st.outcome.test);
+        let mut recs = metric_records("test", gs, e as i64, &st.outcome.test);
         for (name, m) in &st.outcome.test_streams {
-            recs.extend(metric_records(&format!("test_{name}"), gs, e, m));
+            recs.extend(metric_records(&format!("test_{name}"), gs, e as i64, m));
         }
         sink.log_metrics(&recs).map_err(sink_err)?;
     }
     if cfg.eval.log_best_on_test {
         if let Some((e, m)) = &st.outcome.best_test {
-            let recs = metric_records("test_best", st.global_step, *e, m);
+            let recs = metric_records("test_best", gs, *e as i64, m);
             sink.log_metrics(&recs).map_err(sink_err)?;
         }
     }
