@@ -879,7 +879,7 @@ impl<D: Device<f32>> Seds<D> {
         ctx: &mut Ctx,
         vb: &VideoBatch,
     ) -> Result<VideoTokens<D>, ModelError> {
-        Ok(self.video_tokens_with_streams(ctx, vb)?.fused)
+        Ok(self.scoring_tokens(ctx, vb, false)?.fused)
     }
 
     /// Like [`Seds::video_tokens`], and for dual-stream models also the normalised tokens
@@ -889,6 +889,17 @@ impl<D: Device<f32>> Seds<D> {
         ctx: &mut Ctx,
         vb: &VideoBatch,
     ) -> Result<StreamTokens<D>, ModelError> {
+        self.scoring_tokens(ctx, vb, true)
+    }
+
+    /// Scoring tokens of a video batch; the per-stream tokens of a dual-stream model are
+    /// normalised only when `with_streams`.
+    fn scoring_tokens(
+        &self,
+        ctx: &mut Ctx,
+        vb: &VideoBatch,
+        with_streams: bool,
+    ) -> Result<StreamTokens<D>, ModelError> {
         let (b, n, d) = (vb.len(), vb.max_clips + 1, self.dims.d);
         let norm = |t: T2<D>| VideoTokens {
             tokens: l2norm(t).reshape_like(&(b, n, d)),
@@ -897,7 +908,11 @@ impl<D: Device<f32>> Seds<D> {
         let (fp, fr) = self.stream_tokens(ctx, vb, NoneTape);
         Ok(match (fp, fr) {
             (Some(p), Some(r)) => {
-                let streams = vec![norm(p.clone()), norm(r.clone())];
+                let streams = if with_streams {
+                    vec![norm(p.clone()), norm(r.clone())]
+                } else {
+                    Vec::new()
+                };
                 StreamTokens {
                     fused: norm(self.fused(ctx, p, r, vb)?),
                     streams,

@@ -1,6 +1,6 @@
 //! Training curves of one cell: one small panel per loss component (`train.loss_*`) and per
-//! dev R@1 (`dev.*r1`; dual-stream runs also `dev_pose.*r1`, `dev_rgb.*r1`), x = epoch, one line per seed (several values logged in one epoch
-//! are averaged).
+//! dev R@1 (`dev.*r1`; dual-stream runs also `dev_pose.*r1`, `dev_rgb.*r1`), x = epoch, one
+//! line per seed (several values logged in one epoch are averaged).
 
 use super::{anchored, bold, colour, font, padded, Ctx, DrawResult};
 use crate::input::CellInput;
