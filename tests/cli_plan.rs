@@ -76,3 +76,40 @@ fn missing_file_is_a_config_error_not_a_panic() {
     assert!(text(&o).contains("nope.toml"));
     assert!(!text(&o).contains("panicked"));
 }
+
+/// Every experiment file shipped in experiments/ plans without errors, with the grid sizes
+/// docs/results.md relies on (three seeds per cell), and nothing in it is completed in a fresh
+/// database.
+#[test]
+fn shipped_experiment_files_all_plan() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let dir = scratch("plan-shipped");
+    let expected_runs = [
+        ("quickstart", 3),
+        ("main", 9),
+        ("ablation_alpha", 18),
+        ("ablation_beta", 18),
+        ("ablation_fusion", 30),
+        ("ablation_release", 18),
+        ("robustness", 18),
+    ];
+    for (name, runs) in expected_runs {
+        let file = root.join(format!("{name}.toml"));
+        let o = seds(&dir, &["plan", file.to_str().unwrap(), "--format", "json"]);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(rows.len(), runs, "{name}: runs in the plan");
+        assert!(rows.iter().all(|r| r["status"] == "new"), "{name}");
+        if name != "quickstart" {
+            let seeds: std::collections::BTreeSet<u64> =
+                rows.iter().map(|r| r["seed"].as_u64().unwrap()).collect();
+            assert_eq!(seeds.len(), 3, "{name}: three seeds per cell");
+        }
+    }
+    // The shared bases plan too (they are complete experiments on their own).
+    for base in ["base", "ablation_base"] {
+        let file = root.join(format!("{base}.toml"));
+        let o = seds(&dir, &["plan", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{base}: {}", text(&o));
+    }
+}
