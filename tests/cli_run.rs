@@ -216,3 +216,96 @@ epochs = 8
     assert_eq!(status_counts(&dir).get("COMPLETED"), Some(&1));
     assert_eq!(query(&dir, "SELECT attempt FROM runs")[0]["attempt"], 2);
 }
+
+/// A cell whose configuration already completed in another experiment takes that run's
+/// results instead of training again; `--no-reuse` trains it, and training it again gives
+/// the same numbers (which is what makes reuse sound).
+#[test]
+fn identical_cells_of_another_experiment_are_reused_not_retrained() {
+    let dir = scratch("reuse");
+    write_experiment(
+        &dir,
+        r#"
+name = "first"
+[grid]
+"loss.beta" = [0.0]
+"#,
+    );
+    let second = |name: &str| {
+        format!("extends = \"base.toml\"\nname = \"{name}\"\n[grid]\n\"loss.beta\" = [0.0, 0.4]\n")
+    };
+    std::fs::write(dir.join("second.toml"), second("second")).unwrap();
+    std::fs::write(dir.join("third.toml"), second("third")).unwrap();
+    seds_expect(&dir, &["run", "exp.toml"], 0);
+    let source = query(&dir, "SELECT id, run_dir FROM runs")[0].clone();
+    let source_id = source["id"].as_i64().unwrap();
+
+    // `plan` shows which cell would be reused, and from which run.
+    let o = seds_expect(&dir, &["plan", "second.toml", "--format", "json"], 0);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let reuses: Vec<Option<i64>> = rows.iter().map(|r| r["reuses"].as_i64()).collect();
+    assert_eq!(reuses, [Some(source_id), None], "{rows:?}");
+
+    let o = seds_expect(&dir, &["run", "second.toml"], 0);
+    assert!(
+        text(&o).contains(&format!("completed as run {source_id} of experiment first")),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("1 to run"), "{}", text(&o));
+    let runs = query(
+        &dir,
+        "SELECT r.id, r.status, r.run_dir, r.message, e.name AS experiment FROM runs r \
+         JOIN experiments e ON e.id = r.experiment_id ORDER BY r.id",
+    );
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert!(runs.iter().all(|r| r["status"] == "COMPLETED"), "{runs:?}");
+    let reused = &runs[1];
+    assert_eq!(reused["experiment"], "second");
+    assert_eq!(
+        reused["run_dir"], source["run_dir"],
+        "points at the source's directory"
+    );
+    assert!(reused["message"].as_str().unwrap().contains("reused"));
+    let finals = |id: i64| {
+        query(
+            &dir,
+            &format!("SELECT split, name, value FROM metric_finals WHERE run_id = {id} ORDER BY split, name"),
+        )
+    };
+    let reused_id = reused["id"].as_i64().unwrap();
+    assert!(!finals(source_id).is_empty());
+    assert_eq!(finals(reused_id), finals(source_id));
+    let count = |id: i64| {
+        query(
+            &dir,
+            &format!("SELECT COUNT(*) AS n FROM metrics WHERE run_id = {id}"),
+        )[0]["n"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(count(reused_id), count(source_id));
+    // The reused run's report draws like any other.
+    seds_expect(&dir, &["report", "second", "--out", "rep"], 0);
+
+    // --no-reuse trains it: its own directory, and the same test metrics (deterministic).
+    let o = seds_expect(&dir, &["run", "third.toml", "--no-reuse"], 0);
+    assert!(!text(&o).contains("reused run"), "{}", text(&o));
+    let trained = query(
+        &dir,
+        "SELECT r.id, r.run_dir FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+         WHERE e.name = 'third' ORDER BY r.id LIMIT 1",
+    )[0]
+    .clone();
+    assert_ne!(trained["run_dir"], source["run_dir"]);
+    let test_finals = |id: i64| -> Vec<serde_json::Value> {
+        finals(id)
+            .into_iter()
+            .filter(|r| r["split"] == "test")
+            .collect()
+    };
+    assert_eq!(
+        test_finals(trained["id"].as_i64().unwrap()),
+        test_finals(source_id)
+    );
+}

@@ -655,6 +655,82 @@ impl Store {
         })
     }
 
+    /// The oldest COMPLETED run with this config hash in any experiment other than
+    /// `except_experiment`: a run whose results another experiment can reuse.
+    pub async fn completed_run_elsewhere(
+        &self,
+        hash: &str,
+        except_experiment: i64,
+    ) -> Result<Option<RunRow>, StoreError> {
+        on_pool!(self, pool => {
+            let row = sqlx::query(self.q(&format!(
+                "SELECT {RUN_COLS} FROM runs r WHERE r.config_hash = ? AND r.status = 'COMPLETED' \
+                 AND r.experiment_id <> ? ORDER BY r.id LIMIT 1"
+            )))
+            .bind(hash)
+            .bind(except_experiment)
+            .fetch_optional(pool)
+            .await
+            .ctx(&format!("looking up completed runs of config {hash}"))?;
+            row.map(|r| run_from_row(&r, now_unix(), self.stale_after_s))
+                .transpose()
+        })
+    }
+
+    /// Records the results of COMPLETED run `source` as those of run `target`, which must be
+    /// a never-started PLANNED run with the same config hash: status, timings, provenance and
+    /// run directory are copied, and so are its metric history, final metrics and artifact
+    /// rows; the message says where they came from. One transaction. Returns false (and
+    /// changes nothing) when `target` has started meanwhile or `source` is not a completed
+    /// run of the same configuration.
+    pub async fn reuse_completed_run(&self, target: i64, source: i64) -> Result<bool, StoreError> {
+        let op = format!("reusing run {source} for run {target}");
+        let message = format!("reused: identical configuration already completed as run {source}");
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await.ctx(&op)?;
+            let changed = sqlx::query(self.q(
+                "UPDATE runs SET (status, attempt, started_at, heartbeat_at, finished_at, run_dir, \
+                   git_commit, git_dirty, git_diff, version, cargo_lock_sha256, host, cpu_model, \
+                   cores, memory_bytes, gpu, slurm_job) = \
+                 (SELECT status, attempt, started_at, heartbeat_at, finished_at, run_dir, \
+                   git_commit, git_dirty, git_diff, version, cargo_lock_sha256, host, cpu_model, \
+                   cores, memory_bytes, gpu, slurm_job FROM runs s WHERE s.id = ?), message = ? \
+                 WHERE id = ? AND status = 'PLANNED' AND attempt = 0 AND EXISTS \
+                   (SELECT 1 FROM runs s WHERE s.id = ? AND s.status = 'COMPLETED' \
+                    AND s.config_hash = runs.config_hash)",
+            ))
+            .bind(source)
+            .bind(&message)
+            .bind(target)
+            .bind(source)
+            .execute(&mut *tx)
+            .await
+            .ctx(&op)?
+            .rows_affected();
+            if changed != 1 {
+                tx.rollback().await.ctx(&op)?;
+                return Ok(false);
+            }
+            for q in [
+                "INSERT INTO metrics (run_id, name, split, step, epoch, value, wall_time, attempt) \
+                 SELECT ?, name, split, step, epoch, value, wall_time, attempt FROM metrics WHERE run_id = ?",
+                "INSERT INTO metric_finals (run_id, name, split, step, epoch, value, attempt) \
+                 SELECT ?, name, split, step, epoch, value, attempt FROM metric_finals WHERE run_id = ?",
+                "INSERT INTO artifacts (run_id, kind, path, sha256, bytes, created_at) \
+                 SELECT ?, kind, path, sha256, bytes, created_at FROM artifacts WHERE run_id = ?",
+            ] {
+                sqlx::query(self.q(q))
+                    .bind(target)
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await
+                    .ctx(&op)?;
+            }
+            tx.commit().await.ctx(&op)?;
+            Ok(true)
+        })
+    }
+
     /// One run by id.
     pub async fn run(&self, run_id: i64) -> Result<RunRow, StoreError> {
         on_pool!(self, pool => {

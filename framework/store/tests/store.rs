@@ -593,6 +593,108 @@ async fn metric_replay_is_idempotent_and_a_new_attempt_overwrites(db: &Db) {
 }
 
 dual_test!(
+    a_completed_run_is_reused_by_another_experiment_with_the_same_config,
+    a_completed_run_is_reused_by_another_experiment_with_the_same_config
+);
+async fn a_completed_run_is_reused_by_another_experiment_with_the_same_config(db: &Db) {
+    let (store, exp_a) = setup(db).await;
+    let exp_b = store
+        .upsert_experiment("exp2", "exp2.toml", "")
+        .await
+        .unwrap();
+    let src = store
+        .ensure_run(exp_a, "ref", "h1", "{}", 1, &[])
+        .await
+        .unwrap();
+    let p = Provenance {
+        host: Some("box".into()),
+        git_commit: Some("abc".into()),
+        ..Default::default()
+    };
+    // Nothing to reuse while the source has not completed.
+    assert!(store
+        .completed_run_elsewhere("h1", exp_b)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.claim_run(src.id, &p, "runs/1", false).await.unwrap());
+    store
+        .log_metrics(
+            src.id,
+            &[m("loss", "train", 0, 3.0), m("t2v_r1", "test", 9, 42.0)],
+        )
+        .await
+        .unwrap();
+    store
+        .finish_run(src.id, RunStatus::Completed, None)
+        .await
+        .unwrap();
+
+    let other = store
+        .ensure_run(exp_b, "same", "h1", "{}", 1, &[])
+        .await
+        .unwrap();
+    let different = store
+        .ensure_run(exp_b, "other", "h2", "{}", 1, &[])
+        .await
+        .unwrap();
+    let found = store
+        .completed_run_elsewhere("h1", exp_b)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, src.id);
+    // An experiment never reuses its own runs, and an unknown config has nothing to reuse.
+    assert!(store
+        .completed_run_elsewhere("h1", exp_a)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .completed_run_elsewhere("h2", exp_b)
+        .await
+        .unwrap()
+        .is_none());
+    // A different configuration cannot take the source's results.
+    assert!(!store
+        .reuse_completed_run(different.id, src.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.run(different.id).await.unwrap().status,
+        RunStatus::Planned
+    );
+
+    assert!(store.reuse_completed_run(other.id, src.id).await.unwrap());
+    let r = store.run(other.id).await.unwrap();
+    assert_eq!(r.status, RunStatus::Completed);
+    assert_eq!(r.run_dir.as_deref(), Some("runs/1"));
+    assert_eq!(r.provenance.host.as_deref(), Some("box"));
+    assert!(r.message.unwrap().contains(&format!("run {}", src.id)));
+    let h = store.metric_history(other.id, None, None).await.unwrap();
+    assert_eq!(h.len(), 2);
+    let s = store
+        .list_runs(&RunFilter {
+            experiment: Some("exp2".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let reused = s.iter().find(|x| x.run.id == other.id).unwrap();
+    assert_eq!(reused.finals.get("test.t2v_r1"), Some(&42.0));
+    // A second reuse of an already completed run changes nothing.
+    assert!(!store.reuse_completed_run(other.id, src.id).await.unwrap());
+    assert_eq!(
+        store
+            .metric_history(other.id, None, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+dual_test!(
     large_batches_span_several_insert_statements,
     large_batches_span_several_insert_statements
 );

@@ -5,7 +5,9 @@ use crate::exit::{CliError, CmdResult, Code};
 use crate::output::{num, Format, Table};
 use clap::Args;
 use seds_config::{load_experiment, Experiment};
-use seds_exec::{plan_cells, Action, Event, LocalOptions, PlanItem, WorkItem, WorkerExit};
+use seds_exec::{
+    plan_cells, Action, CellState, Event, LocalOptions, PlanItem, WorkItem, WorkerExit,
+};
 use seds_store::{OpenMode, RunFilter, RunRow, Store};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -31,6 +33,12 @@ pub struct RunArgs {
     /// Stop starting new cells after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Train every cell that has not completed in this experiment, even when another
+    /// experiment already completed the identical configuration (same config hash). By
+    /// default such a cell takes that run's results (metrics, run directory, provenance)
+    /// instead of training again.
+    #[arg(long)]
+    pub no_reuse: bool,
     /// Directory for run directories (runs/<run-id>/).
     #[arg(long, default_value = "runs")]
     pub runs_dir: PathBuf,
@@ -95,8 +103,12 @@ fn plan_items(exp: &Experiment, known: &BTreeMap<String, RunRow>, force: bool) -
 pub fn plan(db: &str, args: PlanArgs) -> CmdResult {
     let exp = load_experiment(&args.file, &args.sets)?;
     let rt = super::runtime()?;
-    let (_store, known) = rt.block_on(known_runs(db, &exp, false))?;
+    let (store, known) = rt.block_on(known_runs(db, &exp, false))?;
     let items = plan_items(&exp, &known, false);
+    let reusable = match &store {
+        Some(store) => rt.block_on(reusable_runs(store, &exp, &items))?,
+        None => BTreeMap::new(),
+    };
     let diff = seds_config::differing_keys(&exp.cells);
     let mut cols = vec![
         "cell".to_string(),
@@ -104,6 +116,7 @@ pub fn plan(db: &str, args: PlanArgs) -> CmdResult {
         "hash".into(),
         "status".into(),
         "run_id".into(),
+        "reuses".into(),
     ];
     cols.extend(diff.iter().cloned());
     let mut table = Table::new(cols);
@@ -122,6 +135,10 @@ pub fn plan(db: &str, args: PlanArgs) -> CmdResult {
                 .get(&cell.hash)
                 .map(|r| Value::from(r.id))
                 .unwrap_or(Value::Null),
+            reusable
+                .get(&item.index)
+                .map(|id| Value::from(*id))
+                .unwrap_or(Value::Null),
         ];
         for k in &diff {
             row.push(
@@ -136,16 +153,86 @@ pub fn plan(db: &str, args: PlanArgs) -> CmdResult {
     if args.format == Format::Table {
         let (run, skip, busy) = seds_exec::action_counts(&items);
         println!(
-            "experiment {} ({}): {} cells x {} seeds = {} runs; {run} to run, {skip} completed, {busy} running elsewhere",
+            "experiment {} ({}): {} cells x {} seeds = {} runs; {run} to run ({} reusing a completed run of another experiment), {skip} completed, {busy} running elsewhere",
             exp.name,
             args.file.display(),
             exp.cell_names().len(),
             exp.seeds().len(),
-            exp.cells.len()
+            exp.cells.len(),
+            reusable.len()
         );
     }
     print!("{}", table.render(args.format));
     Ok(Code::Ok)
+}
+
+/// For `plan`: the cells that `run` would fill from another experiment's completed run
+/// (cell index -> that run's id). Same rule as [`reuse_identical_runs`].
+async fn reusable_runs(
+    store: &Store,
+    exp: &Experiment,
+    items: &[PlanItem],
+) -> Result<BTreeMap<usize, i64>, CliError> {
+    let exp_id = store
+        .experiment_by_name(&exp.name)
+        .await?
+        .map_or(-1, |e| e.id);
+    let mut out = BTreeMap::new();
+    for item in items.iter().filter(|i| {
+        i.action == Action::Run && matches!(i.state, CellState::New | CellState::Planned)
+    }) {
+        if let Some(source) = store.completed_run_elsewhere(&item.hash, exp_id).await? {
+            out.insert(item.index, source.id);
+        }
+    }
+    Ok(out)
+}
+
+/// Cells about to run for the first time whose configuration (config hash) already completed
+/// in another experiment take that run's results instead of training again: identical
+/// configurations give identical runs (training is deterministic given the seed). Marks
+/// them skipped in `items` and returns how many were reused.
+async fn reuse_identical_runs(
+    store: &Store,
+    exp: &Experiment,
+    exp_id: i64,
+    rows: &[RunRow],
+    items: &mut [PlanItem],
+) -> Result<usize, CliError> {
+    let mut experiment_names: Option<BTreeMap<i64, String>> = None;
+    let mut reused = 0;
+    for item in items.iter_mut().filter(|i| i.action == Action::Run) {
+        let row = &rows[item.index];
+        if row.stored_status != seds_store::RunStatus::Planned || row.attempt != 0 {
+            continue;
+        }
+        let Some(source) = store
+            .completed_run_elsewhere(&row.config_hash, exp_id)
+            .await?
+        else {
+            continue;
+        };
+        if !store.reuse_completed_run(row.id, source.id).await? {
+            continue;
+        }
+        if experiment_names.is_none() {
+            let all = store.list_experiments().await?;
+            experiment_names = Some(all.into_iter().map(|e| (e.id, e.name)).collect());
+        }
+        let source_experiment = experiment_names
+            .as_ref()
+            .and_then(|m| m.get(&source.experiment_id).cloned())
+            .unwrap_or_default();
+        let cell = &exp.cells[item.index];
+        println!(
+            "reused run {} ({} seed={}): identical configuration completed as run {} of experiment {}",
+            row.id, cell.name, cell.seed, source.id, source_experiment
+        );
+        item.action = Action::Skip;
+        item.state = CellState::Completed;
+        reused += 1;
+    }
+    Ok(reused)
 }
 
 /// `seds-lab run FILE`: records the plan, runs unfinished cells, prints a summary.
@@ -199,14 +286,20 @@ async fn run_async(db: &str, exp: &Experiment, args: &RunArgs) -> CmdResult {
         .iter()
         .map(|r| (r.config_hash.clone(), r.clone()))
         .collect();
-    let items = plan_items(exp, &known, args.force);
+    let mut items = plan_items(exp, &known, args.force);
+    let reused = if args.force || args.no_reuse {
+        0
+    } else {
+        reuse_identical_runs(&store, exp, exp_id, &rows, &mut items).await?
+    };
     let (to_run, skipped, busy) = seds_exec::action_counts(&items);
     println!(
-        "experiment {}: {} runs ({} to run, {} already completed, {} running elsewhere); database {}",
+        "experiment {}: {} runs ({} to run, {} already completed, of which {} reused now, {} running elsewhere); database {}",
         exp.name,
         exp.cells.len(),
         to_run,
         skipped,
+        reused,
         busy,
         store.path().display()
     );
