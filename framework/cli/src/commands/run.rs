@@ -190,7 +190,8 @@ async fn reusable_runs(
 
 /// Cells about to run for the first time whose configuration (config hash) already completed
 /// in another experiment take that run's results instead of training again: identical
-/// configurations give identical runs (training is deterministic given the seed). Marks
+/// configurations give identical runs (training is deterministic given the seed and thread
+/// count). Marks
 /// them skipped in `items` and returns how many were reused.
 async fn reuse_identical_runs(
     store: &Store,
