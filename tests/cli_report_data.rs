@@ -146,6 +146,19 @@ name = "rgb-only"
         streams.contains(&format!("<td>{pose:.1}</td>")),
         "{streams}"
     );
+    // tables.md carries the same numbers as Markdown.
+    let md = std::fs::read_to_string(out.join("tables.md")).expect("tables.md written");
+    let dual_row = md
+        .lines()
+        .find(|l| l.starts_with("| dual | 2/2 | "))
+        .unwrap_or_else(|| panic!("no results row for dual in\n{md}"));
+    assert!(dual_row.contains(" ± "), "{dual_row}");
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| dual | 2 | ") && l.contains(&format!(" | {pose:.1} | "))),
+        "streams row with the pose stream's R@1 {pose:.1}:\n{md}"
+    );
+    assert!(md.contains("### Uncertainty"), "{md}");
 }
 
 #[test]

@@ -106,7 +106,8 @@ pub fn figure(c: &ChartFiles, note: &str) -> String {
     )
 }
 
-fn status_text(s: &CellSummary) -> String {
+/// The "seeds" column: runs with test metrics / runs, plus the other states when some lack them.
+pub(crate) fn status_text(s: &CellSummary) -> String {
     if s.n_runs == 0 {
         return "not run".to_string();
     }

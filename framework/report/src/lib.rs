@@ -8,6 +8,7 @@
 //! - [`table`]: pure computation of the results, uncertainty and config tables.
 //! - [`charts`]: every figure (plotters, PNG + SVG with the embedded DejaVu Sans font).
 //! - [`html`]: the self-contained `index.html` (inline CSS, no scripts, no external URLs).
+//! - [`markdown`]: the same tables as Markdown (`tables.md`).
 //! - [`report`]: [`write_report`] and [`write_comparison`], which tie the pieces together.
 //! - [`demo`]: a synthetic signer skeleton and a realistic demo input (tests, docs, `--demo`).
 //!
@@ -20,6 +21,7 @@ pub mod error;
 pub mod fonts;
 pub mod html;
 pub mod input;
+pub mod markdown;
 pub mod report;
 pub mod stats;
 pub mod table;

@@ -1,11 +1,13 @@
 //! Writing reports: [`write_report`] (one experiment) and [`write_comparison`] (two
 //! experiments side by side). Each draws every chart the input has data for (PNG + SVG),
-//! computes the tables and writes a self-contained `index.html` into the output directory.
+//! computes the tables and writes a self-contained `index.html` (and, for one experiment, the
+//! tables as `tables.md`) into the output directory.
 
 use crate::axes::{self, short_key};
 use crate::charts::{self, bars, cgaf, curves, heatmap, skeleton, sweep, ChartFiles};
 use crate::html::{self, escape};
 use crate::input::ReportInput;
+use crate::markdown;
 use crate::render_both;
 use crate::table::{self, T2V_R1, V2T_R1};
 use crate::ReportError;
@@ -42,12 +44,15 @@ pub struct ReportFiles {
     pub index: PathBuf,
     /// Every chart, in page order.
     pub charts: Vec<ChartFiles>,
+    /// The tables as Markdown (`tables.md`; single-experiment reports only).
+    pub tables_md: Option<PathBuf>,
 }
 
 impl ReportFiles {
-    /// Every file written (index first, then PNG and SVG of each chart).
+    /// Every file written (index first, then `tables.md` if any, then PNG and SVG of each chart).
     pub fn all_files(&self) -> Vec<PathBuf> {
         let mut v = vec![self.index.clone()];
+        v.extend(self.tables_md.clone());
         for c in &self.charts {
             v.push(c.png.clone());
             v.push(c.svg.clone());
@@ -314,7 +319,16 @@ pub fn write_report_with(
         &index,
         &html::page(&format!("seds-lab report: {}", input.experiment), &b),
     )?;
-    Ok(ReportFiles { index, charts: all })
+    let tables_md = out_dir.join("tables.md");
+    write_file(
+        &tables_md,
+        &markdown::tables(&input.experiment, &summary, &streams, &unc),
+    )?;
+    Ok(ReportFiles {
+        index,
+        charts: all,
+        tables_md: Some(tables_md),
+    })
 }
 
 // Thin wrappers so `render_both!` can call plain generic functions by name.
@@ -502,5 +516,6 @@ pub fn write_comparison(
     Ok(ReportFiles {
         index,
         charts: charts_out,
+        tables_md: None,
     })
 }

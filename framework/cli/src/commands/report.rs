@@ -270,9 +270,13 @@ pub fn report(db: &str, args: ReportArgs) -> CmdResult {
         let files = seds_report::write_report_with(&input, &out, &opts).map_err(CliError::other)?;
         let done: usize = input.cells.iter().map(|c| c.runs.len()).sum();
         println!(
-            "wrote {} ({} charts; {} cells, {} completed runs)",
+            "wrote {} ({} charts, tables also as {}; {} cells, {} completed runs)",
             files.index.display(),
             files.charts.len(),
+            files
+                .tables_md
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string()),
             input.cells.len(),
             done
         );
