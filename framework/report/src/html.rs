@@ -167,7 +167,7 @@ fn ci_text(d: &Option<table::DirectionUncertainty>) -> (String, String, String) 
     match d {
         None => ("–".into(), "–".into(), "".into()),
         Some(u) => {
-            let ci = format!("{:.1} [{:.1}, {:.1}]", u.r1, u.ci.0, u.ci.1);
+            let ci = u.ci_text();
             match u.vs_reference {
                 None => (ci, "–".into(), "".into()),
                 Some(p) => {
@@ -176,11 +176,7 @@ fn ci_text(d: &Option<table::DirectionUncertainty>) -> (String, String, String) 
                     } else {
                         "<span class=\"ns\">no</span>"
                     };
-                    (
-                        ci,
-                        format!("{:+.1} [{:+.1}, {:+.1}]", p.diff, p.lo, p.hi),
-                        sig.to_string(),
-                    )
+                    (ci, p.text(), sig.to_string())
                 }
             }
         }
@@ -224,19 +220,14 @@ pub fn uncertainty_table(u: &UncertaintyTable) -> String {
 pub fn streams_table(rows: &[table::StreamRow]) -> String {
     let mut h = String::from("<table class=\"streams\">\n<tr><th class=\"name\" rowspan=\"2\">cell</th><th rowspan=\"2\">seeds</th><th colspan=\"4\">T2V R@1</th><th colspan=\"4\">V2T R@1</th></tr>\n<tr><th>fused</th><th>pose</th><th>RGB</th><th>gain</th><th>fused</th><th>pose</th><th>RGB</th><th>gain</th></tr>\n");
     for r in rows {
-        let g = r.gain();
         let _ = write!(
             h,
             "<tr><td class=\"name\">{}</td><td>{}</td>",
             escape(&r.name),
             r.seeds
         );
-        for i in 0..2 {
-            let _ = write!(
-                h,
-                "<td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:+.1}</td>",
-                r.fused[i], r.pose[i], r.rgb[i], g[i]
-            );
+        for v in r.value_cells() {
+            let _ = write!(h, "<td>{v}</td>");
         }
         h.push_str("</tr>\n");
     }

@@ -62,14 +62,8 @@ pub fn tables(
             ],
         );
         for r in streams {
-            let g = r.gain();
             let mut cells = vec![cell(&r.name), r.seeds.to_string()];
-            for i in 0..2 {
-                cells.push(format!("{:.1}", r.fused[i]));
-                cells.push(format!("{:.1}", r.pose[i]));
-                cells.push(format!("{:.1}", r.rgb[i]));
-                cells.push(format!("{:+.1}", g[i]));
-            }
+            cells.extend(r.value_cells());
             row(&mut h, &cells);
         }
     }
@@ -126,19 +120,12 @@ fn direction(d: &Option<DirectionUncertainty>) -> (String, String) {
     match d {
         None => ("–".into(), "–".into()),
         Some(u) => {
-            let ci = format!("{:.1} [{:.1}, {:.1}]", u.r1, u.ci.0, u.ci.1);
             let diff = match u.vs_reference {
                 None => "–".to_string(),
-                Some(p) => {
-                    let t = format!("{:+.1} [{:+.1}, {:+.1}]", p.diff, p.lo, p.hi);
-                    if p.significant() {
-                        format!("**{t}**")
-                    } else {
-                        t
-                    }
-                }
+                Some(p) if p.significant() => format!("**{}**", p.text()),
+                Some(p) => p.text(),
             };
-            (ci, diff)
+            (u.ci_text(), diff)
         }
     }
 }

@@ -196,6 +196,11 @@ impl PairedDiff {
     pub fn significant(&self) -> bool {
         self.lo > 0.0 || self.hi < 0.0
     }
+
+    /// "+d [+lo, +hi]" in points, one decimal (the HTML and Markdown tables' text).
+    pub fn text(&self) -> String {
+        format!("{:+.1} [{:+.1}, {:+.1}]", self.diff, self.lo, self.hi)
+    }
 }
 
 /// Uncertainty of one direction of one cell.
@@ -208,6 +213,13 @@ pub struct DirectionUncertainty {
     /// Paired difference against the reference (None for the reference itself or when the
     /// query sets differ).
     pub vs_reference: Option<PairedDiff>,
+}
+
+impl DirectionUncertainty {
+    /// "r1 [lo, hi]" in percent, one decimal (the HTML and Markdown tables' text).
+    pub fn ci_text(&self) -> String {
+        format!("{:.1} [{:.1}, {:.1}]", self.r1, self.ci.0, self.ci.1)
+    }
 }
 
 /// One row of the uncertainty table.
@@ -345,6 +357,22 @@ impl StreamRow {
     /// Fused minus the better stream, `[T2V, V2T]`, in points.
     pub fn gain(&self) -> [f64; 2] {
         [0, 1].map(|i| self.fused[i] - self.pose[i].max(self.rgb[i]))
+    }
+
+    /// The row's eight values as table text: T2V fused, pose, RGB, gain, then the same for V2T
+    /// (one decimal; the gain signed).
+    pub fn value_cells(&self) -> Vec<String> {
+        let g = self.gain();
+        (0..2)
+            .flat_map(|i| {
+                [
+                    format!("{:.1}", self.fused[i]),
+                    format!("{:.1}", self.pose[i]),
+                    format!("{:.1}", self.rgb[i]),
+                    format!("{:+.1}", g[i]),
+                ]
+            })
+            .collect()
     }
 }
 
