@@ -166,8 +166,14 @@ pub fn plan(db: &str, args: PlanArgs) -> CmdResult {
     Ok(Code::Ok)
 }
 
+/// Whether a planned cell may take another experiment's completed run instead of training:
+/// it is about to run and has never started (the store re-checks this when copying).
+fn may_reuse(item: &PlanItem) -> bool {
+    item.action == Action::Run && matches!(item.state, CellState::New | CellState::Planned)
+}
+
 /// For `plan`: the cells that `run` would fill from another experiment's completed run
-/// (cell index -> that run's id). Same rule as [`reuse_identical_runs`].
+/// (cell index -> that run's id).
 async fn reusable_runs(
     store: &Store,
     exp: &Experiment,
@@ -178,9 +184,7 @@ async fn reusable_runs(
         .await?
         .map_or(-1, |e| e.id);
     let mut out = BTreeMap::new();
-    for item in items.iter().filter(|i| {
-        i.action == Action::Run && matches!(i.state, CellState::New | CellState::Planned)
-    }) {
+    for item in items.iter().filter(|i| may_reuse(i)) {
         if let Some(source) = store.completed_run_elsewhere(&item.hash, exp_id).await? {
             out.insert(item.index, source.id);
         }
@@ -188,11 +192,10 @@ async fn reusable_runs(
     Ok(out)
 }
 
-/// Cells about to run for the first time whose configuration (config hash) already completed
-/// in another experiment take that run's results instead of training again: identical
-/// configurations give identical runs (training is deterministic given the seed and thread
-/// count). Marks
-/// them skipped in `items` and returns how many were reused.
+/// Cells about to run for the first time ([`may_reuse`]) whose configuration (config hash)
+/// already completed in another experiment take that run's results instead of training again:
+/// identical configurations give identical runs (training is deterministic given the seed and
+/// thread count). Marks them skipped in `items` and returns how many were reused.
 async fn reuse_identical_runs(
     store: &Store,
     exp: &Experiment,
@@ -202,11 +205,8 @@ async fn reuse_identical_runs(
 ) -> Result<usize, CliError> {
     let mut experiment_names: Option<BTreeMap<i64, String>> = None;
     let mut reused = 0;
-    for item in items.iter_mut().filter(|i| i.action == Action::Run) {
+    for item in items.iter_mut().filter(|i| may_reuse(i)) {
         let row = &rows[item.index];
-        if row.stored_status != seds_store::RunStatus::Planned || row.attempt != 0 {
-            continue;
-        }
         let Some(source) = store
             .completed_run_elsewhere(&row.config_hash, exp_id)
             .await?
